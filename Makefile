@@ -1,0 +1,58 @@
+# hvboot: build, test. `make` builds the hosted programs into build/;
+# `make test` builds and runs every test; `make deps` installs what is missing.
+
+CC       ?= gcc
+CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -g -I.
+CFLAGS   ?= -O2
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDLIBS   := -lpthread
+
+# The portable core: guest layers, shared wire tables, helpers.
+CORE_SRC := lib/log.c lib/guid.c lib/pagepool.c \
+            vmbus/proto.c vmbus/hv.c vmbus/connection.c vmbus/inventory.c
+# hvsim, the host side.
+SIM_SRC  := sim/hvsim.c sim/guestmem.c sim/hyperv.c sim/vmbus_server.c sim/seam_sim.c sim/trace.c
+TEST_SRC := $(wildcard tests/*.c)
+HDRS     := $(wildcard lib/*.h vmbus/*.h sim/*.h arch/*.h arch/x86_64/*.h tests/*.h)
+
+# The native backend must build freestanding for x86_64 (it runs after
+# ExitBootServices, with no OS and no libc).
+FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin \
+                -fno-stack-protector -mno-red-zone -fno-pic -mcmodel=kernel -I.
+
+B := build
+
+.PHONY: all test deps check-deps clean
+
+all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
+
+$(B)/hvboot-host: boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+
+$(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+
+$(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
+	$(CC) $(FREESTANDING) -c -o $@ $<
+
+# Tests run under ASan and UBSan.
+$(B)/tests: $(TEST_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ $(TEST_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+
+$(B)/hvboot-host-asan: boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+
+test: check-deps all $(B)/tests $(B)/hvboot-host-asan
+	$(B)/tests
+
+check-deps:
+	@./scripts/deps.sh --check-or-install
+
+deps:
+	@./scripts/deps.sh --install
+
+$(B):
+	mkdir -p $@
+
+clean:
+	rm -rf $(B)
