@@ -22,7 +22,7 @@ FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin
 
 B := build
 
-.PHONY: all test deps check-deps clean
+.PHONY: all test run deps check-deps clean
 
 all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
 
@@ -44,6 +44,11 @@ $(B)/hvboot-host-asan: boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 
 test: check-deps all $(B)/tests $(B)/hvboot-host-asan
 	$(B)/tests
+
+# The main job. Today: the whole stack against the simulated host, listing
+# what the host offers. Booting Linux in QEMU arrives with stage 5.
+run: check-deps all
+	$(B)/hvboot-host inventory
 
 check-deps:
 	@./scripts/deps.sh --check-or-install

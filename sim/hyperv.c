@@ -406,7 +406,7 @@ uint64_t sim_hypercall(struct hvsim *sim, uint64_t control, uint64_t in, uint64_
 			      "this executes whatever the RAM holds)", code);
 		return HV_STATUS_INVALID_HYPERCALL_CODE;
 	}
-	if (control & HV_CALL_RSVD_MASK)
+	if (control & HV_CALL_SIMPLE_RSVD_MASK)
 		status = HV_STATUS_INVALID_HYPERCALL_INPUT;
 	else if (code == HV_CALL_POST_MESSAGE)
 		status = post_message(sim, control, in);

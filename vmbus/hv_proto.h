@@ -73,7 +73,9 @@
 #define HV_CALL_SIGNAL_EVENT 0x005Du
 #define HV_CALL_FAST (1ull << 16)
 #define HV_CALL_CODE_MASK 0xffffull
-#define HV_CALL_RSVD_MASK 0xf000f000fffe0000ull /* var header, reserved, rep count, rep start */
+/* Bits that must be 0 in a simple (non-rep) call: variable header size,
+ * reserved bits, rep count, rep start index. */
+#define HV_CALL_SIMPLE_RSVD_MASK 0xfffffffffffe0000ull
 #define HV_CALL_STATUS(rax) ((uint16_t)((rax) & 0xffff))
 
 /* HV_STATUS (facts 1.6) */
