@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../lib/util.h"
+#include "../sim/echo_proto.h"
 #include "devclass.h"
 #include "hv_proto.h"
 #include "vmbus_proto.h"
@@ -167,6 +168,8 @@ const struct vmbus_devclass vmbus_devclasses[] = {
 	{ "vmbfs", "VMBus file system (IMC)", GUID_INIT(0xc376c1c3, 0xd276, 0x48d2, 0x90, 0xa9, 0xc0, 0x47, 0x48, 0x07, 0x2c, 0x60) },
 	{ "serial", "VMBus serial UART", GUID_INIT(0x8b60ccf6, 0x709f, 0x4c11, 0x90, 0xb5, 0x22, 0x9c, 0x95, 0x9a, 0x9e, 0x6a) },
 	{ "get", "Guest Emulation Transport", GUID_INIT(0x455c0f1b, 0xd51b, 0x40b1, 0xbe, 0xac, 0x87, 0x37, 0x7f, 0xe6, 0xe0, 0x41) },
+	/* Not Hyper-V: hvsim's echo test device (sim/echo_proto.h). */
+	{ "echo", "hvsim echo test device", ECHO_CLASS_GUID },
 };
 const unsigned vmbus_devclass_count = ARRAY_SIZE(vmbus_devclasses);
 
