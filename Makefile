@@ -8,10 +8,9 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 LDLIBS   := -lpthread
 
 # The portable core: guest layers, shared wire tables, helpers.
-CORE_SRC := lib/log.c lib/guid.c lib/pagepool.c \
-            vmbus/proto.c vmbus/hv.c vmbus/connection.c vmbus/inventory.c
+CORE_SRC := $(wildcard lib/*.c vmbus/*.c)
 # hvsim, the host side.
-SIM_SRC  := sim/hvsim.c sim/guestmem.c sim/hyperv.c sim/vmbus_server.c sim/seam_sim.c sim/trace.c
+SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
 TEST_SRC := $(wildcard tests/*.c)
 HDRS     := $(wildcard lib/*.h vmbus/*.h sim/*.h arch/*.h arch/x86_64/*.h tests/*.h)
 
