@@ -60,9 +60,14 @@ const char *hvsim_violation(struct hvsim *sim, unsigned i)
 	return sim->violations[i];
 }
 
+/* One host step: a guest message, due timers, then the channels. */
 static bool step_locked(struct hvsim *sim)
 {
-	return sim_server_step(sim);
+	bool busy = sim_server_step(sim);
+
+	busy |= sim_timer_step(sim);
+	busy |= sim_chan_step(sim);
+	return busy;
 }
 
 void hvsim_step(struct hvsim *sim)
@@ -84,8 +89,11 @@ static void *host_thread(void *arg)
 		if (!step_locked(sim)) {
 			struct timespec ts;
 
+			/* Polled rings (host_polls, a pre-WS2012 host waiting for
+			 * room) are looked at often; otherwise a guest hypercall
+			 * wakes us, and timers only need millisecond precision. */
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 1000000;
+			ts.tv_nsec += sim_chan_polling(sim) ? 50000 : 1000000;
 			if (ts.tv_nsec >= 1000000000) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
@@ -162,6 +170,7 @@ void hvsim_destroy(struct hvsim *sim)
 		pthread_mutex_unlock(&sim->lock);
 		pthread_join(sim->thread, NULL);
 	}
+	sim_server_fini(sim);
 	sim_synic_fini(sim);
 	sim_mem_fini(sim);
 	for (unsigned i = 0; i < sim->nviolations && i < SIM_MAX_VIOLATIONS; i++)

@@ -41,6 +41,20 @@ enum hvsim_fault {
 	HVSIM_FAULT_NO_ALLOFFERS = 1u << 12,
 	HVSIM_FAULT_VERSION_FAILED = 1u << 13, /* accepts, with connection_state 1 */
 	HVSIM_FAULT_DIRTY_START = 1u << 14,   /* an earlier owner left the SynIC and hypercall page on */
+	/* Channels. "First" = the first of its kind in the whole run. */
+	HVSIM_FAULT_GPADL_BAD_STATUS = 1u << 15, /* first GPADL: GPADL_CREATED status 0xC0000001 */
+	HVSIM_FAULT_GPADL_DROP = 1u << 16,       /* first GPADL: GPADL_CREATED never sent */
+	HVSIM_FAULT_GPADL_DELAY = 1u << 17,      /* every GPADL_CREATED 100 ms late */
+	HVSIM_FAULT_OPEN_FAIL = 1u << 18,        /* every valid OPENCHANNEL: status 0xC0000001 */
+	HVSIM_FAULT_OPEN_DROP = 1u << 19,        /* no valid OPENCHANNEL is ever answered */
+	HVSIM_FAULT_OPEN_DELAY = 1u << 20,       /* every OPENCHANNEL_RESULT 100 ms late */
+	HVSIM_FAULT_RING_BAD_WRITE_INDEX = 1u << 21, /* first echo answer: write_index + 4 */
+	HVSIM_FAULT_RING_BAD_READ_INDEX = 1u << 22,  /* first guest packet: read_index size + 8 */
+	HVSIM_FAULT_RING_OVERSIZED = 1u << 23,   /* first echo answer: len8 claims the ring */
+	HVSIM_FAULT_RING_BAD_TYPE = 1u << 24,    /* first echo answer: packet type 3 */
+	HVSIM_FAULT_RING_BAD_TID = 1u << 25,     /* first completion: a COMP for tid + 0x10000 first */
+	HVSIM_FAULT_RESCIND_DURING_OPEN = 1u << 26, /* echo OPENCHANNEL: RESCIND, no result */
+	HVSIM_FAULT_RESCIND_DURING_IO = 1u << 27,   /* echo's 3rd guest packet: RESCIND, no answer */
 };
 
 struct hvsim_config {
@@ -54,6 +68,9 @@ struct hvsim_config {
 	bool threaded;                  /* host runs in its own thread */
 	bool reserved_bits;             /* SynIC MSRs come up with reserved bits set (RsvdP test) */
 	uint32_t faults;                /* enum hvsim_fault */
+	uint32_t gpadl_max_pages;       /* largest GPADL accepted; 0 = 8190 (u16 range_buflen) */
+	bool no_pending_send_feature;   /* pre-WS2012 host: feature_bits 0 in its h2g rings, it polls */
+	bool host_polls;                /* host polls g2h rings every step (interrupt_mask 1) */
 };
 
 struct hvsim;
@@ -87,8 +104,33 @@ struct hvsim_stats {
 	uint32_t version;            /* negotiated version, 0 when not connected */
 	unsigned unloads;
 	unsigned offers_sent;
+	unsigned gpadls_created;     /* GPADL_CREATED with status 0 sent */
+	unsigned gpadls_torn_down;   /* GPADL_TORNDOWN sent */
+	unsigned opens;              /* OPENCHANNEL_RESULT with status 0 sent */
+	unsigned closes;             /* CLOSECHANNEL of an open (or opening) channel */
 };
 void hvsim_get_stats(struct hvsim *sim, struct hvsim_stats *st);
+
+/* One channel (relid) as the host sees it; counters are for the whole run. */
+struct hvsim_channel_stats {
+	bool offered;    /* offered on the current connection */
+	bool open;       /* OPENCHANNEL answered with success, not closed since */
+	bool rescinded;
+	bool released;   /* RELID_RELEASED came after the rescind */
+	unsigned guest_signals;    /* HvSignalEvent (or WS2008 interrupt-page bits) for it */
+	unsigned spurious_signals; /* ... while its g2h ring was empty and the host waited for nothing */
+	unsigned host_signals;     /* event flags set for the guest */
+	unsigned packets_in;       /* packets the host read from the g2h ring */
+	unsigned packets_out;      /* packets the host wrote into the h2g ring */
+	unsigned gpadls;           /* GPADLs of this relid that exist now */
+};
+/* 0, or -ENOENT when the host has no channel with that relid. */
+int hvsim_channel_stats(struct hvsim *sim, uint32_t relid, struct hvsim_channel_stats *st);
+
+/* Hot-unplug: send RESCIND_CHANNELOFFER for an offered relid and stop
+ * serving it. The guest must then close it (if open) and send
+ * RELID_RELEASED. Does nothing for a relid not offered or already rescinded. */
+void hvsim_rescind(struct hvsim *sim, uint32_t relid);
 
 /* Low-level access for hypervisor-model tests: post a channel message to
  * the guest's SINT2 as the VMBus server would. */

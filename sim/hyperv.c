@@ -152,6 +152,27 @@ void sim_synic_post(struct hvsim *sim, unsigned sint, uint32_t type, const void 
 	sim_synic_post_raw(sim, sint, &m);
 }
 
+bool sim_synic_event_deliverable(struct hvsim *sim, unsigned sint)
+{
+	struct sim_synic *sy = &sim->synic;
+
+	return (sy->scontrol & 1) && (sy->siefp & HV_MSR_ENABLE) &&
+	       !(sy->sint[sint] & HV_SINT_MASKED);
+}
+
+/* An event: an atomic OR into the SIEF overlay (the guest test-and-clears
+ * the bit concurrently in threaded mode). Interrupts are never raised: the
+ * guest polls with interrupts off. */
+bool sim_synic_signal(struct hvsim *sim, unsigned sint, unsigned flag)
+{
+	uint8_t *slot = sim->synic.siefp_page.page + sint * HV_SIEF_SLOT_BYTES;
+
+	if (flag >= HV_SIEF_FLAGS_PER_SINT || !sim_synic_event_deliverable(sim, sint))
+		return false; /* OpenVMM drops it silently */
+	__atomic_fetch_or(&slot[flag / 8], (uint8_t)(1u << (flag % 8)), __ATOMIC_SEQ_CST);
+	return true;
+}
+
 void sim_synic_fini(struct hvsim *sim)
 {
 	for (unsigned i = 0; i < HV_SINT_COUNT; i++)
@@ -390,10 +411,11 @@ static uint16_t signal_event(struct hvsim *sim, uint64_t control, uint64_t in_gp
 	}
 	if ((in.connection_id & ~HV_CONNECTION_ID_MASK) || in.reserved)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (!sim_server_signal(sim, in.connection_id))
+	if (!sim_server_conn_known(sim, in.connection_id))
 		return HV_STATUS_INVALID_CONNECTION_ID;
 	if (in.flag_number != 0)
 		return HV_STATUS_INVALID_PORT_ID; /* VMBus ports have one flag (QEMU) */
+	sim_server_signal(sim, in.connection_id);
 	return HV_STATUS_SUCCESS;
 }
 

@@ -7,6 +7,7 @@
 #include "../lib/guid.h"
 #include "../lib/pagepool.h"
 #include "../vmbus/hv_proto.h"
+#include "../vmbus/ring.h"
 #include "../vmbus/vmbus_proto.h"
 #include "hvsim.h"
 
@@ -15,6 +16,12 @@
 #define SIM_QUEUE_MAX 4096u          /* host->guest messages waiting per SINT */
 #define SIM_MAX_VIOLATIONS 64u
 #define SIM_MAX_CHANNELS 256u
+#define SIM_MAX_GPADLS 256u          /* live GPADLs per connection */
+#define SIM_GPADL_SLOTS 512u         /* room for failed assemblies still absorbing bodies too */
+#define SIM_MAX_TIMERS 512u          /* delayed host messages (faults) */
+#define SIM_DELAY_TICKS 1000000ull   /* 100 ms of reference time */
+#define SIM_STATUS_FAILED 0xC0000001u /* STATUS_UNSUCCESSFUL: the failure status hvsim sends */
+#define SIM_PKTS_PER_STEP 64u        /* inbound packets per channel per step: the guest must run */
 
 /* A hypervisor overlay page (SIMP, SIEFP, hypercall page): while enabled it
  * hides the guest RAM at its GPA; its contents survive disable/enable. */
@@ -43,13 +50,85 @@ struct sim_port_msg {
 	uint8_t data[HV_MESSAGE_PAYLOAD_MAX];
 };
 
+enum sim_chan_state {
+	SIM_CHAN_CLOSED,
+	SIM_CHAN_OPENING, /* OPENCHANNEL accepted, its result not sent yet (delay/drop faults) */
+	SIM_CHAN_OPEN,
+};
+
+/* A packet the host has built but could not write yet (h2g ring full). */
+struct sim_txpkt {
+	uint8_t *buf;     /* capacity: the channel's txcap */
+	uint32_t len;
+	bool bad_windex;  /* HVSIM_FAULT_RING_BAD_WRITE_INDEX: publish write_index + 4 after it */
+};
+
+/* One offer and, once opened, its channel. Rings are seen from the host:
+ * "in" is the guest->host ring (host consumes), "out" the host->guest ring
+ * (host produces). */
 struct sim_offer {
 	struct guid type, instance;
 	uint32_t relid;
 	uint32_t connection_id;
 	uint16_t subchannel;
+	bool echo;      /* the echo device serves it */
 	bool offered;   /* sent on this connection */
-	bool open;
+	bool rescinded; /* RESCIND_CHANNELOFFER sent: gone for good */
+	bool released;  /* RELID_RELEASED came after the rescind */
+
+	enum sim_chan_state state;
+	uint32_t ring_gpadl, openid, target_vp;
+	struct ring in, out;
+	bool stopped;       /* broken ring or rescinded: no longer serviced */
+	bool kicked;        /* signalled: service the g2h ring on the next step */
+	bool waiting_space; /* pending_send_sz set on the h2g ring */
+	uint8_t *rxbuf;     /* one inbound packet: in.size bytes */
+	struct sim_txpkt tx[2];
+	unsigned ntx;
+	uint32_t txcap;
+
+	unsigned guest_signals, spurious_signals, host_signals, packets_in, packets_out;
+};
+
+enum sim_gpadl_state {
+	SIM_GPADL_FREE,
+	SIM_GPADL_ASSEMBLING, /* header seen, bodies outstanding */
+	SIM_GPADL_PENDING,    /* complete, GPADL_CREATED not sent yet (delay/drop faults) */
+	SIM_GPADL_READY,      /* GPADL_CREATED status 0 sent */
+};
+
+struct sim_gpadl {
+	enum sim_gpadl_state state;
+	bool failed;          /* answered with a failure once its last PFN arrives */
+	uint32_t handle, relid;
+	uint32_t words_left;  /* 8-byte range words still to come in bodies */
+	uint32_t npfns, nrecv;
+	uint64_t *pfns;       /* NULL for a failed assembly */
+};
+
+/* "First" faults act on the first of their kind in the whole run; these
+ * bits remember that it has been seen (whether or not a fault used it). */
+enum sim_fired {
+	SIM_FIRED_GPADL = 1u << 0,  /* the first GPADL the host would create */
+	SIM_FIRED_ANSWER = 1u << 1, /* the first echo answer */
+	SIM_FIRED_COMP = 1u << 2,   /* the first echo completion */
+	SIM_FIRED_PACKET = 1u << 3, /* the first guest packet read */
+};
+
+enum sim_timer_kind {
+	SIM_TIMER_PLAIN,         /* a failure answer: always sent */
+	SIM_TIMER_GPADL_CREATED, /* success: sent only if the GPADL still waits for it */
+	SIM_TIMER_OPEN_RESULT,   /* success: sent only if the channel is still opening */
+};
+
+/* A host message due at a reference time (the *_DELAY faults). */
+struct sim_timer {
+	bool used;
+	enum sim_timer_kind kind;
+	uint64_t due, seq;
+	uint32_t key;  /* gpadl handle or relid */
+	uint32_t len;
+	uint8_t msg[24];
 };
 
 struct hvsim {
@@ -80,10 +159,19 @@ struct hvsim {
 	uint32_t version;
 	uint32_t msg_conn_id;   /* accepted besides 1 (and 4 at >= 5.0) */
 	uint32_t target_vcpu;
+	uint64_t int_page_gpa;  /* < WIN8: the interrupt page of INITIATE_CONTACT */
 	bool offers_requested;
 	bool unload_seen;
 	struct sim_offer offers[SIM_MAX_CHANNELS];
 	unsigned noffers;
+	struct sim_gpadl gpadls[SIM_GPADL_SLOTS];
+	struct sim_timer timers[SIM_MAX_TIMERS];
+	unsigned ntimers;       /* used entries: most steps have none to scan */
+	uint64_t timer_seq;
+	uint32_t faults_fired;  /* SIM_FIRED_*: which "first ..." has been seen */
+	/* what UNLOAD or a new INITIATE_CONTACT had to release for the guest */
+	unsigned gpadls_dropped_unload, gpadls_dropped_reset;
+	unsigned chans_dropped_unload, chans_dropped_reset;
 
 	/* bookkeeping */
 	struct hvsim_stats stats;
@@ -124,22 +212,75 @@ void sim_synic_post(struct hvsim *sim, unsigned sint, uint32_t type, const void 
 		    uint32_t len);
 /* Put raw bytes into a SINT's queue, bypassing every check (hostile host). */
 void sim_synic_post_raw(struct hvsim *sim, unsigned sint, const struct hv_message *m);
+/* Whether an event on SINT sint would reach the guest (SCONTROL, SIEFP, SINT). */
+bool sim_synic_event_deliverable(struct hvsim *sim, unsigned sint);
+/* Atomically set event flag `flag` in SINT sint's SIEF slot; false when the
+ * event was dropped because it is not deliverable (as OpenVMM does). */
+bool sim_synic_signal(struct hvsim *sim, unsigned sint, unsigned flag);
 void sim_synic_fini(struct hvsim *sim);
 
 /* sim/vmbus_server.c */
 int sim_server_init(struct hvsim *sim);
+void sim_server_fini(struct hvsim *sim);
 bool sim_server_accepts_conn(struct hvsim *sim, uint32_t conn);
-/* The guest signalled event connection conn; false if no channel owns it. */
-bool sim_server_signal(struct hvsim *sim, uint32_t conn);
 /* Handle one guest message from the port; returns true if it did work. */
 bool sim_server_step(struct hvsim *sim);
 void sim_server_send(struct hvsim *sim, const void *msg, uint32_t len);
 void sim_server_audit(struct hvsim *sim, bool handoff, char *buf, size_t len, size_t *pos);
+struct sim_offer *sim_offer_by_relid(struct hvsim *sim, uint32_t relid);
+
+/* sim/gpadl.c: GPADL_HEADER/BODY assembly, GPADL_TEARDOWN */
+void sim_gpadl_header(struct hvsim *sim, const uint8_t *data, uint32_t size);
+void sim_gpadl_body(struct hvsim *sim, const uint8_t *data, uint32_t size);
+void sim_gpadl_teardown(struct hvsim *sim, const uint8_t *data, uint32_t size);
+/* A complete GPADL whose GPADL_CREATED was sent, or NULL. */
+struct sim_gpadl *sim_gpadl_find(struct hvsim *sim, uint32_t handle);
+/* Free every GPADL of relid (all relids if relid is 0); returns how many
+ * existed (failed assemblies not counted). */
+unsigned sim_gpadl_release(struct hvsim *sim, uint32_t relid);
+unsigned sim_gpadl_count(struct hvsim *sim, uint32_t relid);
+/* A delayed GPADL_CREATED is due: the GPADL becomes usable if it still exists. */
+bool sim_gpadl_created_due(struct hvsim *sim, uint32_t handle);
+
+/* sim/channel.c: open, close, rescind, signalling, servicing the rings */
+void sim_chan_open(struct hvsim *sim, const uint8_t *data, uint32_t size);
+void sim_chan_close_msg(struct hvsim *sim, const uint8_t *data, uint32_t size);
+void sim_chan_relid_released(struct hvsim *sim, const uint8_t *data, uint32_t size);
+/* Stop serving a channel and free its buffers (state CLOSED). */
+void sim_chan_close(struct hvsim *sim, struct sim_offer *o);
+/* Send RESCIND_CHANNELOFFER; false if the relid is not offered or gone. */
+bool sim_chan_rescind(struct hvsim *sim, struct sim_offer *o);
+/* A delayed OPENCHANNEL_RESULT is due: the channel opens if still opening. */
+bool sim_chan_open_due(struct hvsim *sim, uint32_t relid);
+/* The guest signalled event connection conn; false if nothing owns it.
+ * sim_server_conn_known asks the same without signalling. */
+bool sim_server_conn_known(struct hvsim *sim, uint32_t conn);
+bool sim_server_signal(struct hvsim *sim, uint32_t conn);
+/* Service every channel that is due; returns true if it did work. */
+bool sim_chan_step(struct hvsim *sim);
+/* Whether the host thread should poll soon rather than sleep. */
+bool sim_chan_polling(struct hvsim *sim);
+/* Queue a packet (descriptor first) for the h2g ring and write what fits. */
+void sim_chan_send(struct hvsim *sim, struct sim_offer *o, const void *pkt, uint32_t len,
+		   bool bad_windex);
+
+/* sim/echo.c: the echo device. Handles one inbound packet; returns false
+ * when the channel must stop (it rescinded the channel). */
+bool sim_echo_packet(struct hvsim *sim, struct sim_offer *o, const struct ring_pkt *pkt);
+
+/* sim/timers.c: host messages due later (reference time) */
+void sim_timer_add(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key, const void *msg,
+		   uint32_t len);
+void sim_timer_cancel(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key);
+void sim_timer_cancel_all(struct hvsim *sim);
+bool sim_timer_step(struct hvsim *sim);
 
 /* sim/seam_sim.c */
 void sim_seam_init(struct hvsim *sim);
 
 /* sim/trace.c */
 void sim_trace_msg(struct hvsim *sim, bool g2h, uint32_t conn, const void *msg, uint32_t len);
+/* A ring packet (descriptor first, len bytes, no trailer). */
+void sim_trace_pkt(struct hvsim *sim, bool g2h, uint32_t relid, const void *pkt, uint32_t len);
 
 #endif

@@ -1,12 +1,15 @@
-/* hvsim's VMBus server: version negotiation, offers, unload, and the checks
- * that the guest follows the protocol. Host behaviour follows OpenVMM's
- * vmbus_server (facts 3.3, 7.2, Appendix A) unless a fault says otherwise. */
+/* hvsim's VMBus server: version negotiation, offers, the dispatcher for
+ * channel messages (GPADLs in gpadl.c, channels in channel.c), unload, and
+ * the checks that the guest follows the protocol. Host behaviour follows
+ * OpenVMM's vmbus_server (facts 3.3, 7.2, Appendix A) unless a fault says
+ * otherwise. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../lib/util.h"
 #include "../vmbus/devclass.h"
+#include "echo_proto.h"
 #include "sim.h"
 
 const char hvsim_default_devices[] =
@@ -41,6 +44,7 @@ static int add_device(struct hvsim *sim, const char *key, unsigned count)
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < count; i++) {
+		static const struct guid echo = ECHO_CLASS_GUID;
 		struct sim_offer *o;
 
 		if (sim->noffers == SIM_MAX_CHANNELS) {
@@ -52,6 +56,7 @@ static int add_device(struct hvsim *sim, const char *key, unsigned count)
 		random_guid(sim, &o->instance);
 		o->relid = sim->noffers;
 		o->connection_id = SIM_CONNECTION_ID_BASE + o->relid;
+		o->echo = guid_equal(&dc->guid, &echo);
 	}
 	return 0;
 }
@@ -96,12 +101,19 @@ bool sim_server_accepts_conn(struct hvsim *sim, uint32_t conn)
 	return sim->connected && sim->version >= VMBUS_VERSION_WIN10_V5 && conn == sim->msg_conn_id;
 }
 
-bool sim_server_signal(struct hvsim *sim, uint32_t conn)
+struct sim_offer *sim_offer_by_relid(struct hvsim *sim, uint32_t relid)
+{
+	/* relids are assigned 1, 2, ... in offer order */
+	if (relid == 0 || relid > sim->noffers)
+		return NULL;
+	return &sim->offers[relid - 1];
+}
+
+void sim_server_fini(struct hvsim *sim)
 {
 	for (unsigned i = 0; i < sim->noffers; i++)
-		if (sim->offers[i].open && sim->offers[i].connection_id == conn)
-			return true;
-	return false;
+		sim_chan_close(sim, &sim->offers[i]);
+	sim_gpadl_release(sim, 0);
 }
 
 static uint32_t guest_conn(struct hvsim *sim)
@@ -130,14 +142,33 @@ static void send_raw(struct hvsim *sim, uint32_t hv_type, uint8_t size, const vo
 }
 
 /* Everything of the old connection goes (UNLOAD, or INITIATE_CONTACT while
- * connected). Channels and GPADLs join this in stage 2. */
-static void release_all(struct hvsim *sim)
+ * connected): channels are closed and GPADLs freed for the guest. Legal
+ * (facts 7.2), but counted: the audit names what the guest never closed or
+ * tore down itself. Rescinded relids stay gone, and one never released
+ * stays in the audit. */
+static void release_all(struct hvsim *sim, bool unload)
 {
+	unsigned chans = 0, gpadls = sim_gpadl_release(sim, 0);
+
 	for (unsigned i = 0; i < sim->noffers; i++) {
-		sim->offers[i].offered = false;
-		sim->offers[i].open = false;
+		struct sim_offer *o = &sim->offers[i];
+
+		if (o->state != SIM_CHAN_CLOSED) {
+			chans++;
+			sim_chan_close(sim, o);
+		}
+		o->offered = false;
+	}
+	sim_timer_cancel_all(sim);
+	if (unload) {
+		sim->gpadls_dropped_unload += gpadls;
+		sim->chans_dropped_unload += chans;
+	} else {
+		sim->gpadls_dropped_reset += gpadls;
+		sim->chans_dropped_reset += chans;
 	}
 	sim->connected = false;
+	sim->int_page_gpa = 0;
 	sim->version = 0;
 	sim->offers_requested = false;
 	sim->stats.version = 0;
@@ -233,7 +264,7 @@ static void handle_initiate_contact(struct hvsim *sim, uint32_t conn, const uint
 	}
 	memcpy(&ic, data, sizeof(ic));
 	if (sim->connected)
-		release_all(sim); /* a new contact resets the bus */
+		release_all(sim, false); /* a new contact resets the bus */
 	memset(&vr, 0, sizeof(vr));
 	vr.hdr.msgtype = VMBUS_MSG_VERSION_RESPONSE;
 	ok = vmbus_version_lookup(ic.version) && ic.version <= max_version(sim);
@@ -266,6 +297,8 @@ static void handle_initiate_contact(struct hvsim *sim, uint32_t conn, const uint
 		sim->connected = true;
 		sim->version = ic.version;
 		sim->target_vcpu = ic.target_vcpu;
+		/* The host uses the interrupt page only below WIN8 (facts 3.6). */
+		sim->int_page_gpa = ic.version < VMBUS_VERSION_WIN8 ? ic.interrupt_page : 0;
 		sim->msg_conn_id = sim->cfg.msg_conn_id ? sim->cfg.msg_conn_id : 1;
 		sim->stats.version = ic.version;
 		sim->stats.contact_conn = conn;
@@ -297,6 +330,8 @@ static void handle_request_offers(struct hvsim *sim)
 	for (unsigned i = 0; i < sim->noffers; i++) {
 		struct vmbus_msg_offer m;
 
+		if (sim->offers[i].rescinded)
+			continue; /* hot-unplugged: gone for good */
 		build_offer(sim, &sim->offers[i], &m);
 		sim_server_send(sim, &m, offer_size(sim));
 		sim->offers[i].offered = true;
@@ -315,7 +350,7 @@ static void handle_unload(struct hvsim *sim)
 	struct vmbus_msg_header h = { VMBUS_MSG_UNLOAD_RESPONSE, 0 };
 
 	/* Host action: release every channel and GPADL, then answer (7.2). */
-	release_all(sim);
+	release_all(sim, true);
 	sim->unload_seen = true;
 	sim->stats.unloads++;
 	if (!(sim->cfg.faults & HVSIM_FAULT_NO_UNLOAD_RESPONSE))
@@ -355,6 +390,24 @@ bool sim_server_step(struct hvsim *sim)
 	case VMBUS_MSG_UNLOAD:
 		handle_unload(sim);
 		break;
+	case VMBUS_MSG_GPADL_HEADER:
+		sim_gpadl_header(sim, pm.data, pm.size);
+		break;
+	case VMBUS_MSG_GPADL_BODY:
+		sim_gpadl_body(sim, pm.data, pm.size);
+		break;
+	case VMBUS_MSG_GPADL_TEARDOWN:
+		sim_gpadl_teardown(sim, pm.data, pm.size);
+		break;
+	case VMBUS_MSG_OPENCHANNEL:
+		sim_chan_open(sim, pm.data, pm.size);
+		break;
+	case VMBUS_MSG_CLOSECHANNEL:
+		sim_chan_close_msg(sim, pm.data, pm.size);
+		break;
+	case VMBUS_MSG_RELID_RELEASED:
+		sim_chan_relid_released(sim, pm.data, pm.size);
+		break;
 	default:
 		sim_violation(sim, "unexpected guest message %s (%u)", vmbus_msg_name(type), type);
 		break;
@@ -362,16 +415,42 @@ bool sim_server_step(struct hvsim *sim)
 	return true;
 }
 
+static void audit_count(char *buf, size_t len, size_t *pos, unsigned n, const char *what)
+{
+	char line[128];
+
+	if (n) {
+		snprintf(line, sizeof(line), "%u %s", n, what);
+		sim_audit_add(buf, len, pos, line);
+	}
+}
+
 void sim_server_audit(struct hvsim *sim, bool handoff, char *buf, size_t len, size_t *pos)
 {
-	unsigned open = 0;
+	unsigned open = 0, opening = 0;
 	char what[64];
 
-	for (unsigned i = 0; i < sim->noffers; i++)
-		open += sim->offers[i].open;
-	if (open) {
-		snprintf(what, sizeof(what), "%u channel(s) open", open);
-		sim_audit_add(buf, len, pos, what);
+	for (unsigned i = 0; i < sim->noffers; i++) {
+		open += sim->offers[i].state == SIM_CHAN_OPEN;
+		opening += sim->offers[i].state == SIM_CHAN_OPENING;
+	}
+	audit_count(buf, len, pos, open, "channel(s) open");
+	audit_count(buf, len, pos, opening, "channel(s) opening (OPENCHANNEL unanswered, never closed)");
+	audit_count(buf, len, pos, sim_gpadl_count(sim, 0), "GPADL(s) never torn down");
+	audit_count(buf, len, pos, sim->chans_dropped_unload,
+		    "channel(s) never closed (released by UNLOAD)");
+	audit_count(buf, len, pos, sim->gpadls_dropped_unload,
+		    "GPADL(s) never torn down (released by UNLOAD)");
+	audit_count(buf, len, pos, sim->chans_dropped_reset,
+		    "channel(s) never closed (released by a new INITIATE_CONTACT)");
+	audit_count(buf, len, pos, sim->gpadls_dropped_reset,
+		    "GPADL(s) never torn down (released by a new INITIATE_CONTACT)");
+	for (unsigned i = 0; i < sim->noffers; i++) {
+		if (sim->offers[i].rescinded && !sim->offers[i].released) {
+			snprintf(what, sizeof(what), "relid %u rescinded but never released",
+				 sim->offers[i].relid);
+			sim_audit_add(buf, len, pos, what);
+		}
 	}
 	if (handoff && (!sim->unload_seen || sim->connected))
 		sim_audit_add(buf, len, pos, "VMBus still connected (no UNLOAD)");
