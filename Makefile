@@ -11,8 +11,10 @@ LDLIBS   := -lpthread
 CORE_SRC := $(wildcard lib/*.c vmbus/*.c)
 # hvsim, the host side.
 SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
+# Hosted-only guest helpers (the echo client) used by hvboot-host and tests.
+HOSTED_SRC := boot/echo.c
 TEST_SRC := $(wildcard tests/*.c)
-HDRS     := $(wildcard lib/*.h vmbus/*.h sim/*.h arch/*.h arch/x86_64/*.h tests/*.h)
+HDRS     := $(wildcard lib/*.h vmbus/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
 # The native backend must build freestanding for x86_64 (it runs after
 # ExitBootServices, with no OS and no libc).
@@ -25,8 +27,8 @@ B := build
 
 all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
 
-$(B)/hvboot-host: boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+$(B)/hvboot-host: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
 $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
@@ -35,11 +37,11 @@ $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
 
 # Tests run under ASan and UBSan.
-$(B)/tests: $(TEST_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ $(TEST_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
-$(B)/hvboot-host-asan: boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+$(B)/hvboot-host-asan: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
 test: check-deps all $(B)/tests $(B)/hvboot-host-asan
 	$(B)/tests
