@@ -11,12 +11,12 @@
 
 #define ECHO_TIMEOUT (5 * HV_TICKS_PER_SEC)
 
-struct vmbus_offer *echo_find(struct vmbus *vb)
+struct vmbus_offer *echo_find_nth(struct vmbus *vb, unsigned n)
 {
 	static const struct guid echo = ECHO_CLASS_GUID;
 
 	for (unsigned i = 0; i < vb->noffers; i++)
-		if (guid_equal(&vb->offers[i].type, &echo) && !vb->offers[i].rescinded)
+		if (guid_equal(&vb->offers[i].type, &echo) && !vb->offers[i].rescinded && n-- == 0)
 			return &vb->offers[i];
 	return NULL;
 }
@@ -29,7 +29,8 @@ static void on_packet(struct vmbus_channel *ch, const struct ring_pkt *pkt)
 	ec->echo_bytes += pkt->len - pkt->offset;
 }
 
-int echo_open(struct echo_client *ec, struct vmbus *vb, uint32_t ring_bytes)
+int echo_open_offer(struct echo_client *ec, struct vmbus *vb, struct vmbus_offer *offer,
+		    uint32_t ring_bytes)
 {
 	struct vmbus_channel_params p = {
 		.out_bytes = ring_bytes,
@@ -38,10 +39,10 @@ int echo_open(struct echo_client *ec, struct vmbus *vb, uint32_t ring_bytes)
 		.on_packet = on_packet,
 		.ctx = ec,
 	};
-	struct vmbus_offer *offer = echo_find(vb);
-
 	memset(ec, 0, sizeof(*ec));
 	ec->vb = vb;
+	if (!offer)
+		offer = echo_find(vb);
 	if (!offer) {
 		log_err("echo: the host offers no echo device (hvsim --devices ...,echo)");
 		return -ENODEV;

@@ -22,9 +22,16 @@ struct echo_client {
 	bool done;
 };
 
-/* The first offer of the echo class, or NULL. */
-struct vmbus_offer *echo_find(struct vmbus *vb);
-int echo_open(struct echo_client *ec, struct vmbus *vb, uint32_t ring_bytes);
+/* The n-th (from 0) live offer of the echo class, or NULL. */
+struct vmbus_offer *echo_find_nth(struct vmbus *vb, unsigned n);
+static inline struct vmbus_offer *echo_find(struct vmbus *vb) { return echo_find_nth(vb, 0); }
+/* Open the echo channel of offer (NULL: the first one). */
+int echo_open_offer(struct echo_client *ec, struct vmbus *vb, struct vmbus_offer *offer,
+		    uint32_t ring_bytes);
+static inline int echo_open(struct echo_client *ec, struct vmbus *vb, uint32_t ring_bytes)
+{
+	return echo_open_offer(ec, vb, NULL, ring_bytes);
+}
 /* An inband request: the completion must carry the same bytes. */
 int echo_roundtrip(struct echo_client *ec, const void *data, uint32_t len);
 /* GPA-direct: the host fills the buffer (FILL) or hashes it (SUM). */
