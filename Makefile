@@ -11,8 +11,10 @@ LDLIBS   := -lpthread
 CORE_SRC := $(wildcard lib/*.c vmbus/*.c)
 # hvsim, the host side.
 SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
+# Hosted-only guest helpers (the echo client) used by hvboot-host and tests.
+HOSTED_SRC := boot/echo.c
 TEST_SRC := $(wildcard tests/*.c)
-HDRS     := $(wildcard lib/*.h vmbus/*.h sim/*.h arch/*.h arch/x86_64/*.h tests/*.h)
+HDRS     := $(wildcard lib/*.h vmbus/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
 # The native backend must build freestanding for x86_64 (it runs after
 # ExitBootServices, with no OS and no libc).
@@ -21,12 +23,12 @@ FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin
 
 B := build
 
-.PHONY: all test run deps check-deps clean
+.PHONY: all test run bench fuzz deps check-deps clean
 
 all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
 
-$(B)/hvboot-host: boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+$(B)/hvboot-host: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
 $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
@@ -35,19 +37,47 @@ $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
 
 # Tests run under ASan and UBSan.
-$(B)/tests: $(TEST_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ $(TEST_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
-$(B)/hvboot-host-asan: boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ boot/host_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+$(B)/hvboot-host-asan: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
-test: check-deps all $(B)/tests $(B)/hvboot-host-asan
+# libFuzzer targets (clang): every parser of host-supplied bytes.
+FUZZ_TARGETS := fuzz_ring fuzz_chanmsg
+FUZZ_CC      := clang
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+$(B)/fuzz_ring: tests/fuzz/fuzz_ring.c vmbus/ring.c lib/log.c $(HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_ring.c vmbus/ring.c lib/log.c
+
+$(B)/fuzz_chanmsg: tests/fuzz/fuzz_chanmsg.c $(CORE_SRC) $(HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_chanmsg.c $(CORE_SRC)
+
+# Each target for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus.
+fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz-corpus/$$t && \
+		$(B)/$$t $(B)/fuzz-corpus/$$t tests/fuzz/corpus/$$t -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 || exit 1; \
+	done
+
+test: check-deps all $(B)/tests $(B)/hvboot-host-asan $(addprefix $(B)/,$(FUZZ_TARGETS))
 	$(B)/tests
 
 # The main job. Today: the whole stack against the simulated host, listing
 # what the host offers. Booting Linux in QEMU arrives with stage 5.
 run: check-deps all
 	$(B)/hvboot-host inventory
+
+# Benchmarks: one JSON object per line, each a ratio to a reference
+# measured in the same run. Not a test: these machines are noisy.
+$(B)/bench: tests/bench/bench_ring.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O2 -o $@ tests/bench/bench_ring.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+
+bench: check-deps $(B)/bench
+	$(B)/bench
 
 check-deps:
 	@./scripts/deps.sh --check-or-install

@@ -9,14 +9,15 @@
 #include "../lib/log.h"
 #include "../lib/util.h"
 #include "devclass.h"
+#include "channel.h"
 #include "vmbus.h"
+#include "vmbus_internal.h"
 
 typedef void (*msg_handler)(struct vmbus *vb, const void *msg, uint32_t size);
 
 static uint64_t param(uint64_t v, uint64_t dflt) { return v ? v : dflt; }
 
-static void reject(struct vmbus *vb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void reject(struct vmbus *vb, const char *fmt, ...)
+void vmbus_reject(struct vmbus *vb, const char *fmt, ...)
 {
 	char line[300];
 	va_list ap;
@@ -33,7 +34,7 @@ static void reject(struct vmbus *vb, const char *fmt, ...)
 static void on_version_response(struct vmbus *vb, const void *msg, uint32_t size)
 {
 	if (vb->state != VMBUS_CONTACTING) {
-		reject(vb, "ignored a VERSION_RESPONSE nobody asked for");
+		vmbus_reject(vb, "ignored a VERSION_RESPONSE nobody asked for");
 		return;
 	}
 	memset(&vb->version_response, 0, sizeof(vb->version_response));
@@ -54,7 +55,7 @@ static const char *offer_problem(struct vmbus *vb, const struct vmbus_msg_offer 
 	if (m->child_relid == 0 || m->child_relid > VMBUS_MAX_RELID)
 		return "its relid is outside 1..2047";
 	for (unsigned i = 0; i < vb->noffers; i++)
-		if (vb->offers[i].relid == m->child_relid)
+		if (vb->offers[i].relid == m->child_relid && !vb->offers[i].rescinded)
 			return "its relid is already taken by an earlier offer";
 	if (vb->version >= VMBUS_VERSION_WIN7) {
 		if ((m->monitor_allocated & VMBUS_OFFER_MONITOR_ALLOCATED) &&
@@ -65,7 +66,7 @@ static const char *offer_problem(struct vmbus *vb, const struct vmbus_msg_offer 
 	}
 	if (vb->version < VMBUS_VERSION_WIN8 && m->sub_channel_index != 0)
 		return "it is a sub-channel, which this VMBus version does not have";
-	if (vb->noffers == VMBUS_MAX_OFFERS)
+	if (vb->noffers == VMBUS_MAX_OFFERS && !vmbus_find_offer(vb, m->child_relid))
 		return "the offer table is full";
 	return NULL;
 }
@@ -80,11 +81,14 @@ static void on_offer(struct vmbus *vb, const void *msg, uint32_t size)
 	memcpy(&m, msg, HVB_MIN(size, (uint32_t)sizeof(m)));
 	why = offer_problem(vb, &m, size);
 	if (why) {
-		reject(vb, "rejected the offer of relid %u (%s): %s", m.child_relid,
+		vmbus_reject(vb, "rejected the offer of relid %u (%s): %s", m.child_relid,
 		       vmbus_class_name(&m.if_type), why);
 		return;
 	}
-	o = &vb->offers[vb->noffers++];
+	/* A relid the host rescinded earlier may be offered again (hot plug). */
+	o = vmbus_find_offer(vb, m.child_relid);
+	if (!o)
+		o = &vb->offers[vb->noffers++];
 	memset(o, 0, sizeof(*o));
 	o->type = m.if_type;
 	o->instance = m.if_instance;
@@ -102,6 +106,20 @@ static void on_offer(struct vmbus *vb, const void *msg, uint32_t size)
 	} else {
 		o->connection_id = VMBUS_EVENT_CONNECTION_ID;
 	}
+	if (vb->all_offers_delivered) {
+		log_info("vmbus: relid %u (%s) offered after the initial offers (hot plug)", o->relid,
+			 vmbus_class_name(&o->type));
+		if (vb->on_hotplug)
+			vb->on_hotplug(vb, o, vb->hotplug_ctx);
+	}
+}
+
+struct vmbus_offer *vmbus_find_offer(struct vmbus *vb, uint32_t relid)
+{
+	for (unsigned i = 0; i < vb->noffers; i++)
+		if (vb->offers[i].relid == relid)
+			return &vb->offers[i];
+	return NULL;
 }
 
 static void on_all_offers(struct vmbus *vb, const void *msg, uint32_t size)
@@ -116,7 +134,7 @@ static void on_unload_response(struct vmbus *vb, const void *msg, uint32_t size)
 	(void)msg;
 	(void)size;
 	if (vb->state != VMBUS_UNLOADING) {
-		reject(vb, "ignored an UNLOAD_RESPONSE nobody asked for");
+		vmbus_reject(vb, "ignored an UNLOAD_RESPONSE nobody asked for");
 		return;
 	}
 	vb->unload_response = true;
@@ -124,6 +142,10 @@ static void on_unload_response(struct vmbus *vb, const void *msg, uint32_t size)
 
 static const msg_handler handlers[VMBUS_MSG_COUNT] = {
 	[VMBUS_MSG_OFFERCHANNEL] = on_offer,
+	[VMBUS_MSG_RESCIND_CHANNELOFFER] = vmbus_on_rescind,
+	[VMBUS_MSG_OPENCHANNEL_RESULT] = vmbus_on_open_result,
+	[VMBUS_MSG_GPADL_CREATED] = vmbus_on_gpadl_created,
+	[VMBUS_MSG_GPADL_TORNDOWN] = vmbus_on_gpadl_torndown,
 	[VMBUS_MSG_ALLOFFERS_DELIVERED] = on_all_offers,
 	[VMBUS_MSG_VERSION_RESPONSE] = on_version_response,
 	[VMBUS_MSG_UNLOAD_RESPONSE] = on_unload_response,
@@ -136,17 +158,17 @@ static void dispatch(struct vmbus *vb, const struct hv_message *m)
 	uint32_t size = m->payload_size, type;
 
 	if (size < sizeof(struct vmbus_msg_header)) {
-		reject(vb, "rejected a host message of %u bytes (shorter than a header)", size);
+		vmbus_reject(vb, "rejected a host message of %u bytes (shorter than a header)", size);
 		return;
 	}
 	memcpy(&type, m->payload, sizeof(type));
 	if (type >= VMBUS_MSG_COUNT || !vmbus_msg_min_size(type)) {
-		reject(vb, "ignored host message type %u (%s): not one a host sends", type,
+		vmbus_reject(vb, "ignored host message type %u (%s): not one a host sends", type,
 		       vmbus_msg_name(type));
 		return;
 	}
 	if (size < vmbus_msg_min_size(type)) {
-		reject(vb, "rejected %s of %u bytes: it needs at least %u", vmbus_msg_name(type), size,
+		vmbus_reject(vb, "rejected %s of %u bytes: it needs at least %u", vmbus_msg_name(type), size,
 		       vmbus_msg_min_size(type));
 		return;
 	}
@@ -154,7 +176,7 @@ static void dispatch(struct vmbus *vb, const struct hv_message *m)
 	 * (from an earlier connection); after UNLOAD, all but its answer is
 	 * moot (facts 7.2, 7.5). */
 	if (vb->state == VMBUS_CONTACTING && type != VMBUS_MSG_VERSION_RESPONSE) {
-		reject(vb, "discarded %s received before VERSION_RESPONSE", vmbus_msg_name(type));
+		vmbus_reject(vb, "discarded %s received before VERSION_RESPONSE", vmbus_msg_name(type));
 		return;
 	}
 	if (vb->state == VMBUS_UNLOADING && type != VMBUS_MSG_UNLOAD_RESPONSE) {
@@ -162,7 +184,7 @@ static void dispatch(struct vmbus *vb, const struct hv_message *m)
 		return;
 	}
 	if (vb->state == VMBUS_DISCONNECTED) {
-		reject(vb, "discarded %s: not connected", vmbus_msg_name(type));
+		vmbus_reject(vb, "discarded %s: not connected", vmbus_msg_name(type));
 		return;
 	}
 	if (!handlers[type]) {
@@ -184,27 +206,16 @@ int vmbus_poll(struct vmbus *vb)
 	return got || vb->hv->rejected_messages != before;
 }
 
-/* Poll until *flag is set or the deadline passes; between polls the host
- * gets the CPU. Returns 0 or -ETIMEDOUT. */
-static int wait_for(struct vmbus *vb, const bool *flag, uint64_t timeout)
-{
-	uint64_t deadline = hv_time(vb->hv) + timeout;
-
-	while (!*flag) {
-		if (vmbus_poll(vb))
-			continue;
-		if (hv_time(vb->hv) >= deadline)
-			return -ETIMEDOUT;
-		hv_idle(vb->hv->seam);
-	}
-	return 0;
-}
-
 /* --- connect ----------------------------------------------------------- */
 
 static uint16_t post(struct vmbus *vb, uint32_t conn, const void *msg, uint32_t len)
 {
 	return hv_post_message(vb->hv, conn, msg, len);
+}
+
+uint16_t vmbus_post(struct vmbus *vb, const void *msg, uint32_t len)
+{
+	return post(vb, vb->msg_conn, msg, len);
 }
 
 /* One INITIATE_CONTACT: 1 = accepted, 0 = refused, -errno = failure.
@@ -248,7 +259,7 @@ static int try_version(struct vmbus *vb, const struct vmbus_version_info *vi, bo
 			vi->text, st, hv_status_name(st));
 		return -EIO;
 	}
-	if (wait_for(vb, &vb->got_version_response, timeout)) {
+	if (vmbus_wait_flag(vb, &vb->got_version_response, timeout)) {
 		log_err("vmbus: no VERSION_RESPONSE to INITIATE_CONTACT %s within %llu ms: the "
 			"host's VMBus server does not answer", vi->text,
 			(unsigned long long)(timeout / HV_TICKS_PER_MS));
@@ -319,6 +330,7 @@ int vmbus_connect(struct vmbus *vb, struct hv *hv, const struct vmbus_params *pa
 
 	memset(vb, 0, sizeof(*vb));
 	vb->hv = hv;
+	vb->next_gpadl = VMBUS_GPADL_FIRST_HANDLE;
 	if (params)
 		vb->params = *params;
 	/* The interrupt page (used below WIN8) and both monitor pages (always
@@ -343,7 +355,7 @@ int vmbus_connect(struct vmbus *vb, struct hv *hv, const struct vmbus_params *pa
 		goto err_unload;
 	}
 	timeout = param(vb->params.offers_timeout, VMBUS_OFFERS_TIMEOUT);
-	if (wait_for(vb, &vb->all_offers_delivered, timeout)) {
+	if (vmbus_wait_flag(vb, &vb->all_offers_delivered, timeout)) {
 		log_err("vmbus: ALLOFFERS_DELIVERED did not come within %llu ms (%u offers so far)",
 			(unsigned long long)(timeout / HV_TICKS_PER_MS), vb->noffers);
 		rc = -ETIMEDOUT;
@@ -379,15 +391,39 @@ int vmbus_unload(struct vmbus *vb)
 		log_err("vmbus: posting UNLOAD failed with HV status 0x%04x (%s)", st,
 			hv_status_name(st));
 		rc = -EIO;
-	} else if (wait_for(vb, &vb->unload_response, timeout)) {
+	} else if (vmbus_wait_flag(vb, &vb->unload_response, timeout)) {
 		log_err("vmbus: no UNLOAD_RESPONSE within %llu ms: the host may still own VMBus "
 			"memory; it stays reserved",
 			(unsigned long long)(timeout / HV_TICKS_PER_MS));
 		rc = -ETIMEDOUT;
 	}
 	vb->state = VMBUS_DISCONNECTED;
-	if (rc == 0)
+	if (rc == 0) {
+		/* The host released every channel and GPADL before answering. */
+		vmbus_channels_forget_all(vb);
+		vmbus_gpadl_forget_all(vb);
 		free_lent_pages(vb);
-	/* else: keep the pages; the host may still write them. */
+	}
+	/* else: keep every page the host was lent; it may still write them. */
 	return rc;
+}
+
+int vmbus_shutdown(struct vmbus *vb)
+{
+	int rc = 0, r;
+
+	/* Each close takes the channel off the list, whatever happens. */
+	while (vb->channels) {
+		r = vmbus_channel_close(vb->channels);
+		rc = rc ? rc : r;
+	}
+	for (struct vmbus_gpadl *g = vb->gpadls, *next; g; g = next) {
+		next = g->next;
+		if (g->state == GPADL_READY) {
+			r = vmbus_gpadl_teardown(vb, g);
+			rc = rc ? rc : r;
+		}
+	}
+	r = vmbus_unload(vb);
+	return rc ? rc : r;
 }
