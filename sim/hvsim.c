@@ -86,14 +86,23 @@ static void *host_thread(void *arg)
 
 	pthread_mutex_lock(&sim->lock);
 	while (!sim->thread_stop) {
-		if (!step_locked(sim)) {
+		if (step_locked(sim))
+			continue;
+		if (sim_chan_polling(sim)) {
+			/* A polled ring (host_polls, a pre-WS2012 host waiting
+			 * for room) is looked at continuously, as a polling host
+			 * thread does: spin briefly outside the lock, never sleep. */
+			pthread_mutex_unlock(&sim->lock);
+			for (int i = 0; i < 64; i++)
+				__builtin_ia32_pause();
+			pthread_mutex_lock(&sim->lock);
+		} else {
+			/* A guest hypercall wakes us; timers need only
+			 * millisecond precision. */
 			struct timespec ts;
 
-			/* Polled rings (host_polls, a pre-WS2012 host waiting for
-			 * room) are looked at often; otherwise a guest hypercall
-			 * wakes us, and timers only need millisecond precision. */
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += sim_chan_polling(sim) ? 50000 : 1000000;
+			ts.tv_nsec += 1000000;
 			if (ts.tv_nsec >= 1000000000) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;

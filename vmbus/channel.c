@@ -508,6 +508,14 @@ static int write_packet(struct vmbus_channel *ch, const struct ring_seg *segs, u
 	if (ch->state != CHANNEL_OPEN)
 		return -EPIPE;
 	rc = ring_write(&ch->out, segs, n, &signal);
+	if (rc == -EAGAIN && ch->out.batching) {
+		/* Full in the middle of a batch: let the host see what is
+		 * there, then go on batching. */
+		ring_flush(&ch->out, &signal);
+		if (signal)
+			vmbus_channel_signal(ch);
+		ring_batch_begin(&ch->out);
+	}
 	if (rc == -EAGAIN) {
 		/* Ask the host to signal when there is room (we set the
 		 * feature bit that promises this). */
@@ -525,6 +533,20 @@ static int write_packet(struct vmbus_channel *ch, const struct ring_seg *segs, u
 	if (signal)
 		vmbus_channel_signal(ch);
 	return 0;
+}
+
+void vmbus_channel_batch_begin(struct vmbus_channel *ch)
+{
+	ring_batch_begin(&ch->out);
+}
+
+void vmbus_channel_batch_end(struct vmbus_channel *ch)
+{
+	bool signal;
+
+	ring_flush(&ch->out, &signal);
+	if (signal && ch->state == CHANNEL_OPEN)
+		vmbus_channel_signal(ch);
 }
 
 static const uint8_t zero_pad[8];

@@ -107,6 +107,11 @@ int vmbus_send_gpa_direct(struct vmbus_channel *ch, const struct vmbus_gpa_buf *
 			  unsigned nbufs, const void *payload, uint32_t len, uint64_t tid);
 int vmbus_send_completion(struct vmbus_channel *ch, uint64_t tid, const void *payload,
 			  uint32_t len);
+/* Several packets, one publication: packets sent between begin and end
+ * reach the host (and signal it, once, if needed) at end. Use it whenever
+ * several requests go out together. */
+void vmbus_channel_batch_begin(struct vmbus_channel *ch);
+void vmbus_channel_batch_end(struct vmbus_channel *ch);
 /* Signal the host now (after writes the ring said need it). */
 void vmbus_channel_signal(struct vmbus_channel *ch);
 

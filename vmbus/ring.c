@@ -45,6 +45,8 @@ int ring_init(struct ring *r, void *base, uint32_t total, const char *name)
 	r->size = total - HVB_PAGE_SIZE;
 	r->read_priv = r->read_start = hvb_read32(&r->hdr->read_index);
 	r->write_priv = hvb_read32(&r->hdr->write_index);
+	r->read_seen = r->read_priv;
+	r->published = r->write_priv;
 	if (!index_ok(r, r->read_priv) || !index_ok(r, r->write_priv))
 		return -EINVAL;
 	return 0;
@@ -57,8 +59,9 @@ void ring_reset(struct ring *r)
 	hvb_write32(&r->hdr->interrupt_mask, 0);
 	hvb_write32(&r->hdr->pending_send_sz, 0);
 	hvb_write32(&r->hdr->feature_bits, VMBUS_RING_FEAT_PENDING_SEND_SZ);
-	r->read_priv = r->read_start = r->write_priv = 0;
+	r->read_priv = r->read_start = r->write_priv = r->read_seen = r->published = 0;
 	r->broken = false;
+	r->batching = false;
 }
 
 static void copy_in(struct ring *r, uint32_t off, const void *src, uint32_t len)
@@ -103,6 +106,7 @@ uint32_t ring_free_bytes(struct ring *r)
 int ring_write(struct ring *r, const struct ring_seg *segs, unsigned nsegs, bool *signal)
 {
 	uint32_t total = 0, need, rd, w = r->write_priv, off;
+
 	uint64_t trailer;
 
 	*signal = false;
@@ -118,8 +122,17 @@ int ring_write(struct ring *r, const struct ring_seg *segs, unsigned nsegs, bool
 	need = total + VMBUS_PKT_TRAILER;
 	if (need >= r->size)
 		return -EMSGSIZE;
+	/* The peer's read index, once per packet, checked: in range, aligned,
+	 * and between where it was and what we wrote (it never moves back;
+	 * one that jumps ahead of the writer would wedge the ring as "full"). */
 	if (peer_read_index(r, &rd))
 		return -EPIPE;
+	if (used(r, w, rd) > used(r, w, r->read_seen)) {
+		ring_broken(r, "the peer's read index moved backwards or past the writer (%u, was %u, "
+			    "write index %u)", rd, r->read_seen, w);
+		return -EPIPE;
+	}
+	r->read_seen = rd;
 	/* Strictly more free than needed: a full ring would read as empty. */
 	if (r->size - used(r, w, rd) <= need)
 		return -EAGAIN;
@@ -131,15 +144,31 @@ int ring_write(struct ring *r, const struct ring_seg *segs, unsigned nsegs, bool
 	trailer = (uint64_t)w << 32;
 	copy_in(r, off, &trailer, sizeof(trailer));
 	r->write_priv = (off + VMBUS_PKT_TRAILER) % r->size;
-	hvb_mb(); /* the packet before the index that publishes it */
-	hvb_write32(&r->hdr->write_index, r->write_priv);
+	if (!r->batching)
+		ring_flush(r, signal);
+	return 0;
+}
 
+void ring_batch_begin(struct ring *r) { r->batching = true; }
+
+void ring_flush(struct ring *r, bool *signal)
+{
+	uint32_t before = r->published;
+
+	*signal = false;
+	r->batching = false;
+	if (r->broken || r->write_priv == before)
+		return;
+	/* A release store: the packets are visible before the index that
+	 * publishes them (no fence needed for store-store order). */
+	hvb_write32(&r->hdr->write_index, r->write_priv);
+	r->published = r->write_priv;
 	/* Signal only on empty -> non-empty, and only if the reader wants it:
-	 * Hyper-V throttles guests that signal when not expected. */
+	 * Hyper-V throttles guests that signal when not expected. The fence
+	 * orders our index store before the loads of the reader's fields. */
 	hvb_mb();
 	if (hvb_read32(&r->hdr->interrupt_mask) == 0)
-		*signal = hvb_read32(&r->hdr->read_index) == w;
-	return 0;
+		*signal = hvb_read32(&r->hdr->read_index) == before;
 }
 
 int ring_write_inband(struct ring *r, uint16_t type, uint16_t flags, uint64_t trans_id,
@@ -213,6 +242,9 @@ int ring_read(struct ring *r, void *buf, uint32_t buflen, struct ring_pkt *pkt)
 		return -EPIPE;
 	}
 	copy_out(r, r->read_priv, buf, len);
+	/* The peer may have changed the descriptor since we checked it: the
+	 * copy carries the checked one, so data and fields always agree. */
+	memcpy(buf, &d, sizeof(d));
 	r->read_priv = (r->read_priv + len + VMBUS_PKT_TRAILER) % r->size;
 	pkt->type = d.type;
 	pkt->flags = d.flags;

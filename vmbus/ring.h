@@ -19,7 +19,11 @@ struct ring {
 	uint32_t read_start;    /* reader: read_index at the start of the batch */
 	uint32_t write_priv;    /* writer: our write_index (never read back: the
 				 * peer could scribble on the shared copy) */
+	uint32_t read_seen;     /* writer: the peer's read index as last read; it
+				 * may only move forward, towards write_priv */
 	bool broken;
+	bool batching;          /* writer: publish at ring_flush, not per packet */
+	uint32_t published;     /* writer: the write index the reader has seen */
 	char name[32];          /* for log lines: "relid 3 in" */
 };
 
@@ -52,6 +56,14 @@ void ring_reset(struct ring *r);
  * *signal: whether the peer must be signalled (empty -> non-empty and the
  * peer's interrupt_mask clear). */
 int ring_write(struct ring *r, const struct ring_seg *segs, unsigned nsegs, bool *signal);
+/* Batching (writer): between ring_batch_begin and ring_flush, ring_write
+ * copies packets but publishes nothing and never signals; ring_flush then
+ * publishes them all with one store and one fence, and says whether to
+ * signal (the ring was empty before the batch and the reader's
+ * interrupt_mask is clear). Each published packet costs a full fence for
+ * the signal decision: batching pays it once per batch. */
+void ring_batch_begin(struct ring *r);
+void ring_flush(struct ring *r, bool *signal);
 /* Inband / completion packet with the payload after a 16-byte descriptor. */
 int ring_write_inband(struct ring *r, uint16_t type, uint16_t flags, uint64_t trans_id,
 		      const void *payload, uint32_t len, bool *signal);

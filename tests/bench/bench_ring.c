@@ -75,6 +75,7 @@ static int ring_rate(struct echo_client *ec, uint32_t size, struct result *res)
 	memcpy(buf, &magic, sizeof(magic));
 	t0 = now();
 	do {
+		vmbus_channel_batch_begin(&ec->ch);
 		for (int i = 0; i < 64; i++) {
 			rc = vmbus_send_inband(&ec->ch, buf, size, 0);
 			if (rc == 0) {
@@ -88,6 +89,7 @@ static int ring_rate(struct echo_client *ec, uint32_t size, struct result *res)
 				return rc;
 			}
 		}
+		vmbus_channel_batch_end(&ec->ch);
 	} while (now() - t0 < RUN_SECONDS);
 	/* until the host has consumed everything */
 	while (__atomic_load_n(&ec->ch.out.hdr->read_index, __ATOMIC_ACQUIRE) != ec->ch.out.write_priv)
