@@ -131,6 +131,9 @@ int hvsim_channel_stats(struct hvsim *sim, uint32_t relid, struct hvsim_channel_
  * serving it. The guest must then close it (if open) and send
  * RELID_RELEASED. Does nothing for a relid not offered or already rescinded. */
 void hvsim_rescind(struct hvsim *sim, uint32_t relid);
+/* Hot plug: add a device of class key ("echo", "storvsc", ...); if the guest
+ * already has its offers, it gets one more. Returns the relid or -errno. */
+int hvsim_hotplug(struct hvsim *sim, const char *key);
 
 /* Low-level access for hypervisor-model tests: post a channel message to
  * the guest's SINT2 as the VMBus server would. */

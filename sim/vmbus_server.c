@@ -320,6 +320,28 @@ static void handle_initiate_contact(struct hvsim *sim, uint32_t conn, const uint
 	sim_server_send(sim, &vr, vr_size);
 }
 
+int hvsim_hotplug(struct hvsim *sim, const char *key)
+{
+	struct vmbus_msg_offer m;
+	struct sim_offer *o;
+	int rc;
+
+	if (sim->cfg.threaded)
+		pthread_mutex_lock(&sim->lock);
+	rc = add_device(sim, key, 1);
+	if (rc == 0 && sim->connected && sim->offers_requested) {
+		/* After ALLOFFERS_DELIVERED a new device is one more offer. */
+		o = &sim->offers[sim->noffers - 1];
+		build_offer(sim, o, &m);
+		sim_server_send(sim, &m, offer_size(sim));
+		o->offered = true;
+		sim->stats.offers_sent++;
+	}
+	if (sim->cfg.threaded)
+		pthread_mutex_unlock(&sim->lock);
+	return rc == 0 ? (int)sim->offers[sim->noffers - 1].relid : rc;
+}
+
 static void handle_request_offers(struct hvsim *sim)
 {
 	if (sim->offers_requested) {

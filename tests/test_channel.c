@@ -526,3 +526,37 @@ TEST(channel_shutdown_closes_everything)
 	CHECK_EQ(echo_exercise(&b, 10, 100, 2), 0);
 	finish_all(&f); /* vmbus_shutdown closes both, tears down, unloads */
 }
+
+static void count_hotplug(struct vmbus *vb, struct vmbus_offer *offer, void *ctx)
+{
+	(void)vb;
+	(void)offer;
+	(*(unsigned *)ctx)++;
+}
+
+TEST(hotplug_offer_after_all_offers)
+{
+	struct fx f;
+	struct echo_client ec;
+	unsigned seen = 0;
+	int relid;
+
+	fx_config(&f);
+	f.cfg.devices = "storvsc";
+	fx_start(&f);
+	fx_connect(&f);
+	CHECK(echo_find(&f.vb) == NULL);
+	f.vb.on_hotplug = count_hotplug;
+	f.vb.hotplug_ctx = &seen;
+	relid = hvsim_hotplug(f.sim, "echo");
+	CHECK(relid > 1);
+	for (int i = 0; i < 10; i++)
+		if (!vmbus_loop_once(&f.vb))
+			hv_idle(f.seam);
+	CHECK_EQ(seen, 1);
+	CHECK(log_has("offered after the initial offers (hot plug)"));
+	CHECK(echo_find(&f.vb) != NULL);
+	CHECK_EQ(echo_open(&ec, &f.vb, 8192), 0);
+	CHECK_EQ(echo_exercise(&ec, 20, 100, 6), 0);
+	finish_all(&f);
+}

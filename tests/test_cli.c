@@ -26,7 +26,7 @@ static int run(const char *cmd, char *out, size_t len)
 
 static char *slurp(const char *path)
 {
-	static char buf[1 << 16];
+	static char buf[8 << 20];
 	FILE *f = fopen(path, "r");
 	size_t n;
 
@@ -37,9 +37,10 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-TEST(cli_inventory_with_trace)
+/* Runs hvboot-host with a trace file and the given arguments; checks it
+ * exits 0; returns the trace, with the output in out. */
+static const char *run_traced(const char *args, char *out, size_t len)
 {
-	static char out[1 << 16];
 	char trace[] = "/tmp/hvboot-trace-XXXXXX", cmd[256];
 	const char *t;
 	int fd = mkstemp(trace);
@@ -48,13 +49,30 @@ TEST(cli_inventory_with_trace)
 		test_skip(HOST " is not built (run make test)");
 	CHECK(fd >= 0);
 	close(fd);
-	snprintf(cmd, sizeof(cmd), HOST " --trace %s inventory", trace);
-	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	snprintf(cmd, sizeof(cmd), HOST " --trace %s %s", trace, args);
+	CHECK_EQ(run(cmd, out, len), 0);
+	t = slurp(trace);
+	unlink(trace);
+	return t;
+}
+
+/* Each needle appears, in this order. */
+static void check_order(const char *t, const char *const *order, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		t = strstr(t, order[i]);
+		CHECK_MSG(t != NULL, "trace lacks, or has out of order: %s", order[i]);
+	}
+}
+
+TEST(cli_inventory_with_trace)
+{
+	static char out[1 << 16];
+	const char *t = run_traced("inventory", out, sizeof(out));
+
 	CHECK(strstr(out, "VMBus 6.0 (COPPER), message connection 1, 8 offer(s)"));
 	CHECK(strstr(out, "Synthetic SCSI controller"));
 	CHECK(strstr(out, "audit: clean"));
-	t = slurp(trace);
-	unlink(trace);
 	/* the whole conversation, in order */
 	const char *order[] = { "msg g2h conn=4 type=14 INITIATE_CONTACT len=40 0e000000",
 				"msg h2g conn=1 type=15 VERSION_RESPONSE len=20 0f000000",
@@ -63,11 +81,7 @@ TEST(cli_inventory_with_trace)
 				"msg h2g conn=1 type=4 ALLOFFERS_DELIVERED len=8 0400000000000000",
 				"msg g2h conn=1 type=16 UNLOAD len=8 1000000000000000",
 				"msg h2g conn=1 type=17 UNLOAD_RESPONSE len=8 1100000000000000" };
-	const char *p = t;
-	for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		p = strstr(p, order[i]);
-		CHECK_MSG(p != NULL, "trace lacks, or has out of order: %s", order[i]);
-	}
+	check_order(t, order, sizeof(order) / sizeof(order[0]));
 }
 
 TEST(cli_inventory_old_host)
@@ -106,4 +120,23 @@ TEST(cli_bad_arguments)
 	CHECK(strstr(out, "unknown device class 'floppy'"));
 	CHECK_EQ(run(HOST " frobnicate", out, sizeof(out)), 2);
 	CHECK(strstr(out, "usage: hvboot-host"));
+}
+
+TEST(cli_echo_with_trace)
+{
+	static char out[1 << 16];
+	const char *t = run_traced("--packets 300 echo", out, sizeof(out));
+
+	CHECK(strstr(out, "echo: 300 round trips"));
+	CHECK(strstr(out, "data intact"));
+	CHECK(strstr(out, "audit: clean"));
+	CHECK(strstr(t, "pkt g2h relid="));
+	CHECK(strstr(t, " type=6 flags=1 "));
+	CHECK(strstr(t, "pkt h2g relid="));
+	CHECK(strstr(t, " type=11 flags=0 "));
+	CHECK(strstr(t, " type=9 ")); /* the GPA-direct DMA */
+	const char *order[] = { "GPADL_HEADER", "GPADL_CREATED", "OPENCHANNEL ", "OPENCHANNEL_RESULT",
+				"pkt g2h", "CLOSECHANNEL", "GPADL_TEARDOWN", "GPADL_TORNDOWN",
+				"UNLOAD ", "UNLOAD_RESPONSE" };
+	check_order(t, order, sizeof(order) / sizeof(order[0]));
 }

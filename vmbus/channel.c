@@ -551,14 +551,16 @@ void vmbus_channel_batch_end(struct vmbus_channel *ch)
 
 static const uint8_t zero_pad[8];
 
-int vmbus_send_inband(struct vmbus_channel *ch, const void *payload, uint32_t len, uint64_t tid)
+/* A packet whose payload follows the 16-byte descriptor. */
+static int send_simple(struct vmbus_channel *ch, uint16_t type, uint16_t flags, uint64_t tid,
+		       const void *payload, uint32_t len)
 {
 	uint32_t padded = (len + 7) & ~7u;
 	struct vmbus_pkt_desc d = {
-		.type = VMBUS_PKT_DATA_INBAND,
+		.type = type,
 		.offset8 = 2,
 		.len8 = (uint16_t)((16 + padded) / 8),
-		.flags = tid ? VMBUS_PKT_FLAG_COMPLETION_REQUESTED : 0,
+		.flags = flags,
 		.trans_id = tid,
 	};
 	struct ring_seg segs[3] = { { &d, 16 }, { payload, len }, { zero_pad, padded - len } };
@@ -568,21 +570,16 @@ int vmbus_send_inband(struct vmbus_channel *ch, const void *payload, uint32_t le
 	return write_packet(ch, segs, 3);
 }
 
+int vmbus_send_inband(struct vmbus_channel *ch, const void *payload, uint32_t len, uint64_t tid)
+{
+	return send_simple(ch, VMBUS_PKT_DATA_INBAND, tid ? VMBUS_PKT_FLAG_COMPLETION_REQUESTED : 0,
+			   tid, payload, len);
+}
+
 int vmbus_send_completion(struct vmbus_channel *ch, uint64_t tid, const void *payload,
 			  uint32_t len)
 {
-	uint32_t padded = (len + 7) & ~7u;
-	struct vmbus_pkt_desc d = {
-		.type = VMBUS_PKT_COMP,
-		.offset8 = 2,
-		.len8 = (uint16_t)((16 + padded) / 8),
-		.trans_id = tid,
-	};
-	struct ring_seg segs[3] = { { &d, 16 }, { payload, len }, { zero_pad, padded - len } };
-
-	if (16 + padded > 0xffffu * 8)
-		return -EMSGSIZE;
-	return write_packet(ch, segs, 3);
+	return send_simple(ch, VMBUS_PKT_COMP, 0, tid, payload, len);
 }
 
 int vmbus_send_gpa_direct(struct vmbus_channel *ch, const struct vmbus_gpa_buf *bufs,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../lib/log.h"
+#include "fuzz_common.h"
 #include "../../lib/pagepool.h"
 #include "../../vmbus/channel.h"
 #include "../../vmbus/vmbus.h"
@@ -76,20 +77,6 @@ static struct hv_seam seam = {
 	.free = f_free, .idle = f_idle,
 };
 
-static void drop(enum hvb_log_level l, const char *line, void *ctx)
-{
-	(void)l;
-	(void)line;
-	(void)ctx;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	hvb_log_set_sink(drop, NULL);
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 {

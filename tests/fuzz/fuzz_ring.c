@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../lib/log.h"
+#include "fuzz_common.h"
 #include "../../vmbus/ring.h"
 
 #define DATA 8192u
@@ -46,17 +47,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	return 0;
 }
 
-static void drop(enum hvb_log_level l, const char *line, void *ctx)
-{
-	(void)l;
-	(void)line;
-	(void)ctx;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	hvb_log_set_sink(drop, NULL);
-	return 0;
-}
