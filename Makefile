@@ -8,13 +8,13 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 LDLIBS   := -lpthread
 
 # The portable core: guest layers, shared wire tables, helpers.
-CORE_SRC := $(wildcard lib/*.c vmbus/*.c)
+CORE_SRC := $(wildcard lib/*.c vmbus/*.c vsc/*.c payload/*.c)
 # hvsim, the host side.
 SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
 # Hosted-only guest helpers (the echo client) used by hvboot-host and tests.
 HOSTED_SRC := boot/echo.c
 TEST_SRC := $(wildcard tests/*.c)
-HDRS     := $(wildcard lib/*.h vmbus/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
+HDRS     := $(wildcard lib/*.h vmbus/*.h vsc/*.h payload/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
 # The native backend must build freestanding for x86_64 (it runs after
 # ExitBootServices, with no OS and no libc).
