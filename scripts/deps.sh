@@ -4,7 +4,7 @@
 #   --install           same (the target of `make deps`)
 set -euo pipefail
 
-PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev)
+PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -32,3 +32,13 @@ TEST(fuzz_chanmsg_briefly)
 {
 	run_target("fuzz_chanmsg", 50000);
 }
+
+TEST(fuzz_gpt_briefly)
+{
+	run_target("fuzz_gpt", 10000);
+}
+
+TEST(fuzz_fat_briefly)
+{
+	run_target("fuzz_fat", 50000);
+}
