@@ -221,6 +221,26 @@ static void ring_corrupt(struct hvsim *sim, struct sim_offer *o)
 	o->stopped = true;
 }
 
+/* storvsp's answers of one pass go out together: one publication of the
+ * h2g write index and at most one signal, and until then the requests of
+ * the pass count as in flight (sim_storvsp_published). */
+static void publish(struct hvsim *sim, struct sim_offer *o)
+{
+	bool sig;
+
+	if (!o->storvsp)
+		return;
+	ring_flush(&o->out, &sig);
+	if (sig)
+		signal_guest(sim, o);
+	sim_storvsp_published(o);
+}
+
+static bool device_packet(struct hvsim *sim, struct sim_offer *o, const struct ring_pkt *pkt)
+{
+	return o->storvsp ? sim_storvsp_packet(sim, o, pkt) : sim_echo_packet(sim, o, pkt);
+}
+
 /* One pass over a kicked (or polled) channel: first what waits for room on
  * the h2g ring, then up to SIM_PKTS_PER_STEP inbound packets. Reading stops
  * while an answer waits for room: the guest's read then signals us. */
@@ -230,15 +250,22 @@ static bool service(struct hvsim *sim, struct sim_offer *o)
 	struct ring_pkt pkt;
 
 	o->kicked = false;
+	if (o->storvsp)
+		ring_batch_begin(&o->out);
 	if (o->ntx) {
 		unsigned before = o->ntx;
 
 		flush(sim, o);
 		work = o->ntx != before;
-		if (o->ntx || o->stopped)
+		if (o->ntx || o->stopped) {
+			publish(sim, o);
 			return work;
+		}
 	}
-	for (unsigned n = 0; n < SIM_PKTS_PER_STEP && !o->ntx && !o->stopped; n++) {
+	if (o->storvsp)
+		sim_storvsp_pump(sim, o); /* held completions that are due */
+	for (unsigned n = 0; n < SIM_PKTS_PER_STEP && !o->ntx && !o->stopped &&
+			     (!o->storvsp || sim_storvsp_ready(o)); n++) {
 		int rc = ring_read(&o->in, o->rxbuf, o->in.size, &pkt);
 
 		if (rc == 0)
@@ -254,7 +281,7 @@ static bool service(struct hvsim *sim, struct sim_offer *o)
 			sim->faults_fired |= SIM_FIRED_PACKET;
 			bad_read_index = sim->cfg.faults & HVSIM_FAULT_RING_BAD_READ_INDEX;
 		}
-		if (!sim_echo_packet(sim, o, &pkt) || bad_read_index)
+		if (!device_packet(sim, o, &pkt) || bad_read_index)
 			break;
 	}
 	ring_read_done(&o->in, &sig);
@@ -262,6 +289,7 @@ static bool service(struct hvsim *sim, struct sim_offer *o)
 		signal_guest(sim, o);
 	if (bad_read_index)
 		hvb_write32(&o->in.hdr->read_index, o->in.size + 8);
+	publish(sim, o);
 	/* More waiting (the batch limit, or packets written while we read
 	 * without a signal because the ring was not empty): next step. */
 	if (!o->stopped && !o->ntx && ring_pending_bytes(&o->in))
@@ -271,9 +299,12 @@ static bool service(struct hvsim *sim, struct sim_offer *o)
 
 static bool due(struct hvsim *sim, struct sim_offer *o)
 {
-	/* Only the echo device has a model behind it so far; other
+	/* Only echo and storvsp have a model behind them so far; other
 	 * channels open and take signals, but nothing reads their rings. */
-	if (o->state != SIM_CHAN_OPEN || o->stopped || !o->echo)
+	if (o->state != SIM_CHAN_OPEN || o->stopped || !(o->echo || o->storvsp))
+		return false;
+	/* storvsp holding all the completions it can: its timer kicks it. */
+	if (o->storvsp && !sim_storvsp_ready(o) && !o->ntx)
 		return false;
 	/* Unkicked and unpolled rings are not read: a guest that forgets
 	 * to signal shows up as a request that never completes. */
@@ -303,6 +334,7 @@ bool sim_chan_polling(struct hvsim *sim)
 void sim_chan_close(struct hvsim *sim, struct sim_offer *o)
 {
 	sim_timer_cancel(sim, SIM_TIMER_OPEN_RESULT, o->relid);
+	sim_storvsp_close(sim, o);
 	free(o->rxbuf);
 	for (unsigned i = 0; i < ARRAY_SIZE(o->tx); i++)
 		free(o->tx[i].buf);
@@ -439,7 +471,8 @@ static bool commit_open(struct hvsim *sim, struct sim_offer *o,
 	o->rxbuf = malloc(o->in.size);
 	for (unsigned i = 0; i < ARRAY_SIZE(o->tx); i++)
 		o->tx[i].buf = malloc(o->txcap);
-	if (!o->rxbuf || !o->tx[0].buf || !o->tx[1].buf) {
+	if (!o->rxbuf || !o->tx[0].buf || !o->tx[1].buf ||
+	    (o->storvsp && sim_storvsp_open(sim, o) != 0)) {
 		sim_violation(sim, "hvsim: out of memory for the buffers of relid %u", o->relid);
 		sim_chan_close(sim, o);
 		return false;

@@ -133,7 +133,7 @@ struct hvsim *hvsim_create(const struct hvsim_config *cfg)
 	}
 	sim_hv_reset(sim);
 	sim_seam_init(sim);
-	if (sim_server_init(sim) != 0) {
+	if (sim_server_init(sim) != 0 || sim_storvsp_init(sim) != 0) {
 		hvsim_destroy(sim);
 		return NULL;
 	}
@@ -180,6 +180,7 @@ void hvsim_destroy(struct hvsim *sim)
 		pthread_join(sim->thread, NULL);
 	}
 	sim_server_fini(sim);
+	sim_storvsp_fini(sim);
 	sim_synic_fini(sim);
 	sim_mem_fini(sim);
 	for (unsigned i = 0; i < sim->nviolations && i < SIM_MAX_VIOLATIONS; i++)

@@ -57,6 +57,21 @@ enum hvsim_fault {
 	HVSIM_FAULT_RESCIND_DURING_IO = 1u << 27,   /* echo's 3rd guest packet: RESCIND, no answer */
 };
 
+/* The storage VSP's misbehaviour (storvsp_faults). Seeded and reproducible;
+ * "first" = the first of its kind in the whole run. */
+enum hvsim_storvsp_fault {
+	HVSIM_STORVSP_UNIT_ATTENTION = 1u << 0,  /* first media access per LUN: UNIT ATTENTION 0x29 */
+	HVSIM_STORVSP_BUSY = 1u << 1,            /* first 3 READ/WRITEs: scsi BUSY, SRB BUSY, no data */
+	HVSIM_STORVSP_MEDIUM_ERROR = 1u << 2,    /* every READ over medium_error_lba: MEDIUM ERROR 0x11 */
+	HVSIM_STORVSP_SHORT_TRANSFER = 1u << 3,  /* every multi-block READ moves half: DATA_OVERRUN */
+	HVSIM_STORVSP_DELAY = 1u << 4,           /* every I/O completion 5 ms of reference time late */
+	HVSIM_STORVSP_REORDER = 1u << 5,         /* I/O completions held (4, or 1 ms), sent reversed */
+	HVSIM_STORVSP_BOGUS_TID = 1u << 6,       /* first I/O completion: a COMP for tid + 0x10000 first */
+	HVSIM_STORVSP_NO_ENUMERATE = 1u << 7,    /* no ENUMERATE_BUS after END_INITIALIZATION */
+	HVSIM_STORVSP_BAD_COMPLETION_SIZE = 1u << 8, /* first I/O completion: 40 bytes, nothing else */
+	HVSIM_STORVSP_OVERLONG_TRANSFER = 1u << 9,   /* first good READ: data_transfer_length + 512 */
+};
+
 struct hvsim_config {
 	uint64_t seed;                  /* fixes all randomness */
 	uint32_t vmbus_max;             /* newest version offered; 0 = 6.0 */
@@ -71,6 +86,14 @@ struct hvsim_config {
 	uint32_t gpadl_max_pages;       /* largest GPADL accepted; 0 = 8190 (u16 range_buflen) */
 	bool no_pending_send_feature;   /* pre-WS2012 host: feature_bits 0 in its h2g rings, it polls */
 	bool host_polls;                /* host polls g2h rings every step (interrupt_mask 1) */
+	/* storvsp: raw images served as LUN 0, 1, ... (path 0, target 0) of the
+	 * first storvsc offer; NULL-terminated; NULL = no disks. */
+	const char *const *disks;
+	bool disks_writable;            /* default read-only: WRITE gets DATA PROTECT / 0x27 */
+	uint16_t storvsp_max_version;   /* newest storvsc protocol accepted; 0 = 0x0602 (WIN10) */
+	uint32_t storvsp_max_transfer;  /* QUERY_PROPERTIES max_transfer_bytes; 0 = 1 MiB */
+	uint32_t storvsp_faults;        /* enum hvsim_storvsp_fault */
+	uint64_t medium_error_lba;      /* for HVSIM_STORVSP_MEDIUM_ERROR */
 };
 
 struct hvsim;
@@ -126,6 +149,19 @@ struct hvsim_channel_stats {
 };
 /* 0, or -ENOENT when the host has no channel with that relid. */
 int hvsim_channel_stats(struct hvsim *sim, uint32_t relid, struct hvsim_channel_stats *st);
+
+/* The storage VSP over the whole run (every storvsc channel). */
+struct hvsim_storvsp_stats {
+	unsigned commands;        /* EXECUTE_SRB requests completed */
+	unsigned reads, writes;   /* READ(10/16), WRITE(10/16) to an existing LUN */
+	unsigned errors;          /* EXECUTE_SRB completions with an SRB status other than SUCCESS */
+	uint64_t bytes_read;      /* image -> guest memory by READs */
+	uint64_t bytes_written;   /* guest memory -> image by WRITEs */
+	unsigned max_in_flight;   /* most requests read but not yet completed (published) at once */
+	uint16_t version;         /* the protocol version accepted last; 0 = none yet */
+};
+/* 0, or -ENODEV when the host has no storvsc device. */
+int hvsim_storvsp_stats(struct hvsim *sim, struct hvsim_storvsp_stats *st);
 
 /* Hot-unplug: send RESCIND_CHANNELOFFER for an offered relid and stop
  * serving it. The guest must then close it (if open) and send

@@ -13,12 +13,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvsim [--vmbus-max VERSION] [--devices LIST] [--seed N] [--cpuid PROFILE] "
-		   "--describe\n"
-		   "  --describe         print the host model: CPUID leaves, VMBus versions, offers\n"
+		   "[--disk FILE]... --describe\n"
+		   "  --describe         print the host model: CPUID leaves, VMBus versions, offers, "
+		   "disks\n"
 		   "  --vmbus-max V      newest VMBus version (6.0 ... 0.13)\n"
 		   "  --devices LIST     offered devices, e.g. storvsc,netvsc,heartbeat*4\n"
 		   "  --cpuid PROFILE    hyperv | none | other | no-vendor | no-hypercall | no-synic | "
 		   "no-post\n"
+		   "  --disk FILE        a raw image as the next LUN of the first storvsc (repeatable)\n"
 		   "See hvsim(1).\n");
 }
 
@@ -31,12 +33,19 @@ int main(int argc, char **argv)
 		{ "vmbus-max", required_argument, 0, 'V' }, { "devices", required_argument, 0, 'd' },
 		{ "seed", required_argument, 0, 's' },      { "cpuid", required_argument, 0, 'c' },
 		{ "describe", no_argument, 0, 'D' },        { "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "disk", required_argument, 0, 'k' },      { 0, 0, 0, 0 },
 	};
 	struct hvsim_config cfg = { .seed = 1 };
 	bool describe = false;
 	struct hvsim *sim;
+	/* At most one --disk per argument: argc bounds the list. */
+	const char **disks = calloc((size_t)argc + 1, sizeof(*disks));
+	unsigned ndisks = 0;
 	int c;
+
+	if (!disks)
+		return 2;
+	cfg.disks = disks;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -62,6 +71,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'D': describe = true; break;
+		case 'k': disks[ndisks++] = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -94,6 +104,8 @@ int main(int argc, char **argv)
 		printf("  relid %-3u %-10s %s conn=%u\n", sim->offers[i].relid, dc ? dc->key : "?",
 		       inst, sim->offers[i].connection_id);
 	}
+	sim_storvsp_describe(sim, stdout);
 	hvsim_destroy(sim);
+	free(disks);
 	return 0;
 }

@@ -63,6 +63,8 @@ struct sim_txpkt {
 	bool bad_windex;  /* HVSIM_FAULT_RING_BAD_WRITE_INDEX: publish write_index + 4 after it */
 };
 
+struct sim_vsp_chan;
+
 /* One offer and, once opened, its channel. Rings are seen from the host:
  * "in" is the guest->host ring (host consumes), "out" the host->guest ring
  * (host produces). */
@@ -72,6 +74,7 @@ struct sim_offer {
 	uint32_t connection_id;
 	uint16_t subchannel;
 	bool echo;      /* the echo device serves it */
+	bool storvsp;   /* the storage VSP serves it (class storvsc) */
 	bool offered;   /* sent on this connection */
 	bool rescinded; /* RESCIND_CHANNELOFFER sent: gone for good */
 	bool released;  /* RELID_RELEASED came after the rescind */
@@ -88,6 +91,7 @@ struct sim_offer {
 	uint32_t txcap;
 
 	unsigned guest_signals, spurious_signals, host_signals, packets_in, packets_out;
+	struct sim_vsp_chan *vsp; /* storvsp's state while open (storvsp.c) */
 };
 
 enum sim_gpadl_state {
@@ -119,6 +123,7 @@ enum sim_timer_kind {
 	SIM_TIMER_PLAIN,         /* a failure answer: always sent */
 	SIM_TIMER_GPADL_CREATED, /* success: sent only if the GPADL still waits for it */
 	SIM_TIMER_OPEN_RESULT,   /* success: sent only if the channel is still opening */
+	SIM_TIMER_STORVSP,       /* storvsp's held completions (key: relid) are due: no message */
 };
 
 /* A host message due at a reference time (the *_DELAY faults). */
@@ -129,6 +134,26 @@ struct sim_timer {
 	uint32_t key;  /* gpadl handle or relid */
 	uint32_t len;
 	uint8_t msg[24];
+};
+
+/* One LUN of storvsp: a raw image file. */
+struct sim_lun {
+	const char *path;    /* the caller's string (config) */
+	int fd;
+	uint64_t blocks;     /* 512-byte blocks */
+	bool unit_attention; /* HVSIM_STORVSP_UNIT_ATTENTION: still to be reported */
+};
+
+/* storvsp, device-wide (the per-channel part is struct sim_vsp_chan). */
+struct sim_storvsp {
+	struct sim_lun *luns;
+	unsigned nluns;
+	uint32_t disk_relid;   /* the first storvsc offer, whose path 0 target 0 has the LUNs */
+	uint32_t max_transfer; /* QUERY_PROPERTIES max_transfer_bytes */
+	uint16_t max_version;
+	unsigned busy_left;    /* HVSIM_STORVSP_BUSY: READ/WRITEs still to refuse */
+	uint32_t fired;        /* which "first ..." storvsp fault has been seen */
+	struct hvsim_storvsp_stats stats;
 };
 
 struct hvsim {
@@ -172,6 +197,8 @@ struct hvsim {
 	/* what UNLOAD or a new INITIATE_CONTACT had to release for the guest */
 	unsigned gpadls_dropped_unload, gpadls_dropped_reset;
 	unsigned chans_dropped_unload, chans_dropped_reset;
+
+	struct sim_storvsp vsp;
 
 	/* bookkeeping */
 	struct hvsim_stats stats;
@@ -268,9 +295,57 @@ void sim_chan_send(struct hvsim *sim, struct sim_offer *o, const void *pkt, uint
  * when the channel must stop (it rescinded the channel). */
 bool sim_echo_packet(struct hvsim *sim, struct sim_offer *o, const struct ring_pkt *pkt);
 
+/* sim/storvsp.c: the storage VSP (facts 5) on storvsc channels */
+int sim_storvsp_init(struct hvsim *sim); /* opens the disks; -errno, said on stderr */
+void sim_storvsp_fini(struct hvsim *sim);
+int sim_storvsp_open(struct hvsim *sim, struct sim_offer *o);
+void sim_storvsp_close(struct hvsim *sim, struct sim_offer *o);
+/* One inbound packet; false when the channel stopped (a violation) or
+ * storvsp cannot take more now: the service loop then stops reading. */
+bool sim_storvsp_packet(struct hvsim *sim, struct sim_offer *o, const struct ring_pkt *pkt);
+/* Whether storvsp takes another packet now (room for held completions). */
+bool sim_storvsp_ready(struct sim_offer *o);
+/* Send the held completions that are due, while the h2g queue is empty. */
+void sim_storvsp_pump(struct hvsim *sim, struct sim_offer *o);
+/* The service loop published its batch of answers on the h2g ring. */
+void sim_storvsp_published(struct sim_offer *o);
+/* SIM_TIMER_STORVSP fired for relid. */
+void sim_storvsp_timer(struct hvsim *sim, uint32_t relid);
+void sim_storvsp_describe(struct hvsim *sim, FILE *f);
+
+/* sim/scsidisk.c: the SCSI disk behind storvsp's LUNs. The data buffer is
+ * the request's one GPA range, already checked to be guest RAM. */
+#define SIM_SENSE_LEN 18u /* fixed-format sense, as hvsim writes it */
+struct sim_scsi_req {
+	const uint8_t *cdb;      /* 16 bytes */
+	uint8_t path, target, lun, data_in;
+	bool has_luns;           /* the channel whose path 0 target 0 holds the disks */
+	uint32_t len;            /* data_transfer_length: buffer bytes usable */
+	const uint8_t *pfns;     /* the range's u64 PFNs (in the packet copy); NULL: no buffer */
+	uint32_t byte_offset;    /* of the buffer in its first page */
+};
+struct sim_scsi_res {
+	uint8_t scsi_status;
+	uint8_t srb_status;      /* SRB_STATUS_*, with AUTOSENSE_VALID when sense_len */
+	uint32_t moved;          /* bytes transferred */
+	uint8_t sense_len;       /* 0 or SIM_SENSE_LEN */
+	uint8_t sense[SIM_SENSE_LEN];
+};
+int sim_disks_open(struct hvsim *sim);
+void sim_disks_close(struct hvsim *sim);
+void sim_scsi_execute(struct hvsim *sim, const struct sim_scsi_req *rq, struct sim_scsi_res *res);
+/* CHECK CONDITION with fixed-format sense; info_valid: information = info. */
+void sim_scsi_sense(struct sim_scsi_res *res, uint8_t srb, uint8_t key, uint8_t asc, uint8_t ascq,
+		    bool info_valid, uint64_t info);
+/* The page of a PFN as a host pointer, or NULL if it is not guest memory. */
+uint8_t *sim_pfn_page(struct hvsim *sim, uint64_t pfn);
+
 /* sim/timers.c: host messages due later (reference time) */
 void sim_timer_add(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key, const void *msg,
 		   uint32_t len);
+/* At reference time due; false when every slot is taken (nothing queued). */
+bool sim_timer_add_at(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key, uint64_t due,
+		      const void *msg, uint32_t len);
 void sim_timer_cancel(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key);
 void sim_timer_cancel_all(struct hvsim *sim);
 bool sim_timer_step(struct hvsim *sim);

@@ -1,6 +1,7 @@
 /* Host messages due later: the *_DELAY faults answer a GPADL or an open
- * 100 ms of reference time late. Driven from the host step, so in stepped
- * mode the delay is virtual time and the run stays deterministic. */
+ * 100 ms of reference time late, and storvsp's delay and reorder faults
+ * wake up here to send what they held. Driven from the host step, so in
+ * stepped mode the delay is virtual time and the run stays deterministic. */
 #include <string.h>
 
 #include "../lib/util.h"
@@ -13,12 +14,13 @@ static bool timer_live(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key
 	switch (kind) {
 	case SIM_TIMER_GPADL_CREATED: return sim_gpadl_created_due(sim, key);
 	case SIM_TIMER_OPEN_RESULT: return sim_chan_open_due(sim, key);
+	case SIM_TIMER_STORVSP: sim_storvsp_timer(sim, key); return false;
 	default: return true;
 	}
 }
 
-void sim_timer_add(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key, const void *msg,
-		   uint32_t len)
+bool sim_timer_add_at(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key, uint64_t due,
+		      const void *msg, uint32_t len)
 {
 	for (unsigned i = 0; i < SIM_MAX_TIMERS; i++) {
 		struct sim_timer *t = &sim->timers[i];
@@ -29,15 +31,23 @@ void sim_timer_add(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key, co
 		sim->ntimers++;
 		t->kind = kind;
 		t->key = key;
-		t->due = sim_now(sim) + SIM_DELAY_TICKS;
+		t->due = due;
 		t->seq = sim->timer_seq++;
 		t->len = HVB_MIN(len, (uint32_t)sizeof(t->msg));
-		memcpy(t->msg, msg, t->len);
-		return;
+		if (t->len)
+			memcpy(t->msg, msg, t->len);
+		return true;
 	}
+	return false;
+}
+
+void sim_timer_add(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key, const void *msg,
+		   uint32_t len)
+{
 	/* More answers outstanding than the queue holds: a delay is a fault
 	 * injection, not a promise, so the answer simply goes now. */
-	if (timer_live(sim, kind, key))
+	if (!sim_timer_add_at(sim, kind, key, sim_now(sim) + SIM_DELAY_TICKS, msg, len) &&
+	    timer_live(sim, kind, key))
 		sim_server_send(sim, msg, len);
 }
 

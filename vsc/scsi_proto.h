@@ -74,4 +74,15 @@ enum scsi_sense_key {
  * vendor 8..15, product 16..31, revision 32..35. */
 #define INQUIRY_PERIPHERAL_NOT_PRESENT 0x7F
 
+/* Added for hvsim's disk: INQUIRY CDB byte 1 bit 0 asks for the VPD page in
+ * byte 2; the two VPD pages every disk has; fixed-format sense is 18 bytes
+ * (additional length 10) and byte 0 bit 7 says the information field
+ * (bytes 3..6) is valid; a write the medium could not take. */
+#define INQUIRY_EVPD 0x01
+#define VPD_SUPPORTED_PAGES 0x00
+#define VPD_UNIT_SERIAL_NUMBER 0x80
+#define SENSE_FIXED_LEN 18
+#define SENSE_INFO_VALID 0x80
+#define ASC_WRITE_ERROR 0x0C
+
 #endif
