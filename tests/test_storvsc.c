@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/util.h"
 #include "../vsc/storvsc.h"
 #include "fixture.h"
 

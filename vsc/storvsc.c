@@ -128,7 +128,8 @@ static int send_control(struct storvsc *sc, uint32_t operation, const void *body
 	memset(&vp, 0, sizeof(vp));
 	vp.operation = operation;
 	vp.flags = VSTOR_FLAG_REQUEST_COMPLETION;
-	memcpy(vp.raw, body, len);
+	if (len)
+		memcpy(vp.raw, body, len);
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->sc = sc;
 	cmd->control = true;
