@@ -82,8 +82,18 @@ run: check-deps all
 $(B)/bench: tests/bench/bench_ring.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 	$(CC) $(CFLAGS_COMMON) -O2 -o $@ tests/bench/bench_ring.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
-bench: check-deps $(B)/bench
+$(B)/bench_disk: tests/bench/bench_disk.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O2 -o $@ tests/bench/bench_disk.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+
+# A GPT disk with a FAT32 ESP holding a 256 MiB file of random bytes.
+$(B)/bench-disk.img: scripts/mkdisk.sh | $(B)
+	head -c 268435456 /dev/urandom > $(B)/big.bin
+	./scripts/mkdisk.sh $@ 300 $(B)/big.bin:/big.bin
+	rm -f $(B)/big.bin
+
+bench: check-deps $(B)/bench $(B)/bench_disk $(B)/bench-disk.img
 	$(B)/bench
+	$(B)/bench_disk $(B)/bench-disk.img
 
 check-deps:
 	@./scripts/deps.sh --check-or-install

@@ -1,17 +1,26 @@
 /* hvboot-host: the whole guest stack against an in-process hvsim, on any
  * Linux machine. The hosted counterpart of efi_main (stage 5).
- *   hvboot-host [options] inventory */
+ *   hvboot-host [options] inventory | echo | load SPEC OUT */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "../lib/log.h"
-#include "echo.h"
+#include "../lib/util.h"
+#include "../lib/sha256.h"
+#include "../payload/diskload.h"
 #include "../sim/hvsim.h"
+#include "../vmbus/devclass.h"
 #include "../vmbus/hv.h"
 #include "../vmbus/vmbus.h"
+#include "../vsc/storvsc.h"
+#include "echo.h"
+
+#define MAX_DISKS 8
 
 static void log_to_stderr(enum hvb_log_level level, const char *line, void *ctx)
 {
@@ -29,15 +38,22 @@ static void print_line(const char *line, void *ctx)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: hvboot-host [options] inventory | echo\n"
+		"usage: hvboot-host [options] inventory | echo | load SPEC OUT\n"
 		"\n"
 		"Runs hvboot's VMBus stack against an in-process hvsim host.\n"
 		"  inventory            detect Hyper-V, set up the SynIC, connect to VMBus, list\n"
-		"                       the offers, unload, tear down, audit the host state\n"
+		"                       the offers (and the SCSI LUNs), unload, tear down, audit\n"
 		"  echo                 the same, plus: open hvsim's echo channel, move data both\n"
 		"                       ways (inband round trips, DMA through GPA-direct ranges),\n"
 		"                       close it and tear its GPADL down\n"
+		"  load SPEC OUT        load a file from a simulated disk into OUT and print its\n"
+		"                       size and SHA-256. SPEC: scsi:<lun>/<path>,\n"
+		"                       scsi:<lun>:<partition>/<path> or scsi:<lun>@<lba>+<count>,\n"
+		"                       optionally followed by #sha256=<64 hex digits>\n"
 		"options:\n"
+		"  --disk FILE          a raw disk image for the SCSI controller (repeatable:\n"
+		"                       LUN 0, 1, ...)\n"
+		"  --queue-depth N      storvsc requests in flight (default 32)\n"
 		"  --vmbus-max VERSION  newest VMBus version the simulated host speaks (6.0 ... 0.13)\n"
 		"  --devices LIST       devices the host offers, e.g. storvsc,netvsc,heartbeat*4\n"
 		"  --trace FILE         write hvsim's message trace to FILE (see hvsim(1))\n"
@@ -51,7 +67,9 @@ struct opts {
 	struct hvsim_config cfg;
 	const char *trace_path;
 	const char *command;
-	unsigned packets;
+	const char *spec, *out;
+	const char *disks[MAX_DISKS + 1];
+	unsigned ndisks, packets, queue_depth;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -61,9 +79,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "trace", required_argument, 0, 't' },     { "seed", required_argument, 0, 's' },
 		{ "threaded", no_argument, 0, 'T' },        { "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },            { "packets", required_argument, 0, 'p' },
+		{ "disk", required_argument, 0, 'D' },      { "queue-depth", required_argument, 0, 'q' },
 		{ 0, 0, 0, 0 },
 	};
-	int c;
+	int c, left;
 
 	memset(o, 0, sizeof(*o));
 	o->cfg.seed = 1;
@@ -84,23 +103,56 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'T': o->cfg.threaded = true; break;
 		case 'v': hvb_log_set_level(HVB_LOG_DEBUG); break;
 		case 'p': o->packets = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'q': o->queue_depth = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'D':
+			if (o->ndisks == MAX_DISKS) {
+				fprintf(stderr, "hvboot-host: at most %u disks\n", MAX_DISKS);
+				return 2;
+			}
+			o->disks[o->ndisks++] = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 ||
-	    (strcmp(argv[optind], "inventory") != 0 && strcmp(argv[optind], "echo") != 0)) {
+	left = argc - optind;
+	o->command = left > 0 ? argv[optind] : "";
+	if (!((left == 1 && (strcmp(o->command, "inventory") == 0 || strcmp(o->command, "echo") == 0)) ||
+	      (left == 3 && strcmp(o->command, "load") == 0))) {
 		usage(stderr);
 		return 2;
 	}
-	o->command = argv[optind];
+	if (left == 3) {
+		o->spec = argv[optind + 1];
+		o->out = argv[optind + 2];
+	}
 	if (strcmp(o->command, "echo") == 0 && !o->cfg.devices) {
 		static char devices[256];
 
 		snprintf(devices, sizeof(devices), "%s,echo", hvsim_default_devices);
 		o->cfg.devices = devices;
 	}
+	if (o->ndisks) {
+		uint64_t total = 0;
+		struct stat st;
+
+		o->cfg.disks = o->disks;
+		for (unsigned i = 0; i < o->ndisks; i++)
+			if (stat(o->disks[i], &st) == 0)
+				total += (uint64_t)st.st_size;
+		/* Guest RAM must hold what a load reads (mapped lazily: only the
+		 * pages touched cost memory). */
+		o->cfg.mem_mib = (size_t)HVB_MIN(64 + 2 * (total >> 20), 16384ull);
+	}
 	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int run_echo(struct vmbus *vb, unsigned packets)
@@ -118,6 +170,86 @@ static int run_echo(struct vmbus *vb, unsigned packets)
 	return rc;
 }
 
+static struct vmbus_offer *find_scsi(struct vmbus *vb)
+{
+	const struct vmbus_devclass *dc = vmbus_devclass_by_key("storvsc");
+
+	for (unsigned i = 0; i < vb->noffers; i++)
+		if (guid_equal(&vb->offers[i].type, &dc->guid) && !vb->offers[i].rescinded &&
+		    vb->offers[i].sub_channel == 0)
+			return &vb->offers[i];
+	return NULL;
+}
+
+static struct blkdev *lun_dev(void *ctx, unsigned lun)
+{
+	struct storvsc_lun *l = storvsc_lun(ctx, lun);
+
+	return l ? &l->dev : NULL;
+}
+
+static int run_load(struct vmbus *vb, struct storvsc *sc, const struct opts *o)
+{
+	static struct disk_file df;
+	struct hv_seam *s = vb->hv->seam;
+	uint8_t digest[SHA256_DIGEST_LEN];
+	char hex[65];
+	uint64_t gpa, pages;
+	double t0, t;
+	void *dst;
+	FILE *out;
+	int rc;
+
+	rc = disk_file_open(&df, o->spec, lun_dev, sc);
+	if (rc)
+		return rc;
+	pages = HVB_PAGES(df.size) ? HVB_PAGES(df.size) : 1;
+	dst = s->alloc(s, pages, &gpa);
+	if (!dst) {
+		log_err("no room in guest memory for %llu bytes", (unsigned long long)df.size);
+		return -ENOMEM;
+	}
+	t0 = now_s();
+	rc = disk_file_read(&df, dst, pages * HVB_PAGE_SIZE, digest);
+	t = now_s() - t0;
+	if (rc == 0) {
+		out = fopen(o->out, "wb");
+		if (!out || fwrite(dst, 1, df.size, out) != df.size || fclose(out) != 0) {
+			log_err("cannot write %s: %s", o->out, strerror(errno));
+			rc = -EIO;
+		} else {
+			sha256_hex(digest, hex);
+			printf("loaded %s from %s: %llu bytes in %.3f s, sha256 %s\n", o->spec, df.where,
+			       (unsigned long long)df.size, t, hex);
+		}
+	}
+	s->free(s, dst, pages);
+	return rc;
+}
+
+/* The SCSI controller, when there are disks: attach, list, run the load. */
+static int run_disks(struct vmbus *vb, const struct opts *o)
+{
+	static struct storvsc sc;
+	struct storvsc_params p = { .queue_depth = (uint16_t)o->queue_depth };
+	struct vmbus_offer *offer = find_scsi(vb);
+	int rc, rc2;
+
+	if (!offer) {
+		log_err("the host offers no SCSI controller");
+		return -ENODEV;
+	}
+	rc = storvsc_attach(&sc, vb, offer, &p);
+	if (rc)
+		return rc;
+	if (strcmp(o->command, "load") == 0)
+		rc = run_load(vb, &sc, o);
+	else
+		storvsc_inventory(&sc, print_line, stdout);
+	rc2 = storvsc_detach(&sc);
+	return rc ? rc : rc2;
+}
+
 /* Detection, SynIC, VMBus; the command; close, unload and teardown. */
 static int run(struct hv_seam *seam, const struct opts *o)
 {
@@ -130,10 +262,15 @@ static int run(struct hv_seam *seam, const struct opts *o)
 		return rc;
 	rc = vmbus_connect(&vb, &hv, NULL);
 	if (rc == 0) {
-		if (strcmp(o->command, "echo") == 0)
+		if (strcmp(o->command, "echo") == 0) {
 			rc = run_echo(&vb, o->packets);
-		else
+		} else if (strcmp(o->command, "load") == 0) {
+			rc = run_disks(&vb, o);
+		} else {
 			vmbus_inventory(&vb, print_line, stdout);
+			if (o->ndisks)
+				rc = run_disks(&vb, o);
+		}
 		rc2 = vmbus_shutdown(&vb);
 		rc = rc ? rc : rc2;
 	}
@@ -154,6 +291,11 @@ int main(int argc, char **argv)
 	rc = parse(argc, argv, &o);
 	if (rc)
 		return rc;
+	if (strcmp(o.command, "load") == 0 && strncmp(o.spec, "scsi:", 5) != 0) {
+		fprintf(stderr, "hvboot-host: '%s' is not a disk source (scsi:...); network sources "
+			"arrive with stage 4\n", o.spec);
+		return 2;
+	}
 	if (o.trace_path) {
 		trace = fopen(o.trace_path, "w");
 		if (!trace) {

@@ -40,6 +40,50 @@ static int clear_event_flags(struct vmbus *vb)
 	return seen;
 }
 
+void vmbus_timer_cancel(struct vmbus *vb, struct vmbus_timer *t)
+{
+	for (struct vmbus_timer **pp = &vb->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->next = NULL;
+	t->armed = false;
+}
+
+void vmbus_timer_start(struct vmbus *vb, struct vmbus_timer *t, uint64_t delay)
+{
+	if (t->armed)
+		vmbus_timer_cancel(vb, t);
+	t->when = hv_time(vb->hv) + delay;
+	t->armed = true;
+	t->next = vb->timers;
+	vb->timers = t;
+	vmbus_note_deadline(vb, t->when);
+}
+
+static void run_timers(struct vmbus *vb, uint64_t now)
+{
+	struct vmbus_timer *t;
+	bool again = true;
+
+	/* A timer function may arm or cancel timers: rescan after each run. */
+	while (again) {
+		again = false;
+		for (t = vb->timers; t; t = t->next) {
+			if (now >= t->when) {
+				vmbus_timer_cancel(vb, t);
+				t->fn(t);
+				again = true;
+				break;
+			}
+		}
+	}
+	for (t = vb->timers; t; t = t->next)
+		vmbus_note_deadline(vb, t->when);
+}
+
 static void check_deadlines(struct vmbus *vb)
 {
 	uint64_t now;
@@ -52,6 +96,7 @@ static void check_deadlines(struct vmbus *vb)
 	vb->next_deadline = 0; /* the checks note what is still pending */
 	vmbus_gpadl_check_deadlines(vb, now);
 	vmbus_channels_check_deadlines(vb, now);
+	run_timers(vb, now);
 }
 
 int vmbus_loop_once(struct vmbus *vb)

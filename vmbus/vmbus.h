@@ -53,6 +53,15 @@ struct vmbus_gpadl {
 
 struct vmbus_channel;
 
+/* A one-shot timer run by the event loop (e.g. a retry backoff). */
+struct vmbus_timer {
+	struct vmbus_timer *next;
+	uint64_t when;
+	void (*fn)(struct vmbus_timer *t);
+	void *ctx;
+	bool armed;
+};
+
 /* A validated offer. */
 struct vmbus_offer {
 	struct guid type, instance;
@@ -103,6 +112,7 @@ struct vmbus {
 	struct vmbus_gpadl *gpadls;     /* created or in progress */
 	uint32_t next_gpadl;
 	struct vmbus_channel *channels; /* open or opening */
+	struct vmbus_timer *timers;     /* armed */
 	uint64_t next_deadline;         /* earliest deadline of anything pending */
 	/* Called for an offer that arrives after ALLOFFERS_DELIVERED (hot plug). */
 	void (*on_hotplug)(struct vmbus *vb, struct vmbus_offer *offer, void *ctx);
@@ -132,6 +142,10 @@ int vmbus_wait_flag(struct vmbus *vb, const bool *flag, uint64_t timeout);
 /* A deadline something pending now has: the loop checks deadlines only when
  * the earliest one is due. */
 void vmbus_note_deadline(struct vmbus *vb, uint64_t deadline);
+
+/* Run t->fn once, delay ticks from now (re-arming moves it). */
+void vmbus_timer_start(struct vmbus *vb, struct vmbus_timer *t, uint64_t delay);
+void vmbus_timer_cancel(struct vmbus *vb, struct vmbus_timer *t);
 
 /* GPADLs. start: sends GPADL_HEADER and the GPADL_BODY messages and returns;
  * op completes on GPADL_CREATED (0, or -EIO for a non-zero status) or after
