@@ -31,7 +31,8 @@ struct disk_file {
  * how large the destination must be. 0 or -errno (logged as a sentence). */
 int disk_file_open(struct disk_file *df, const char *spec, diskload_lun_fn lun, void *ctx);
 /* Read it into dst (dst_len >= df->size; guest memory for zero copy),
- * SHA-256 it into digest (if not NULL) and check the spec's expected digest.
+ * SHA-256 it into digest (if not NULL) and check the spec's expected digest
+ * (if the spec has one; without either, nothing is hashed).
  * 0, or -errno; -EBADMSG for a digest mismatch. */
 int disk_file_read(struct disk_file *df, void *dst, uint64_t dst_len, uint8_t digest[32]);
 

@@ -8,7 +8,7 @@ img=$1 size=$2
 shift 2
 rm -f "$img"
 truncate -s "${size}M" "$img"
-sgdisk -q -n 1:2048:0 -t 1:ef00 -c 1:"EFI system" "$img" >/dev/null
+sgdisk -o -n 1:2048:0 -t 1:ef00 -c 1:"EFI system" "$img" >/dev/null
 start=2048
 end=$(sgdisk -i 1 "$img" | awk '/Last sector/ {print $3}')
 sectors=$((end - start + 1))

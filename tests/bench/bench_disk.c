@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../lib/log.h"
+#include "../../lib/sha256.h"
 #include "../../lib/util.h"
 #include "../../payload/diskload.h"
 #include "../../sim/hvsim.h"
@@ -145,6 +146,15 @@ int main(int argc, char **argv)
 	memcpy(b, a, n);
 	ref = (double)n / (now() - t0) / 1e6;
 	__asm__ volatile("" ::"r"(b) : "memory");
+	{
+		uint8_t d[32];
+		double sha;
+
+		t0 = now();
+		sha256(a, n, d);
+		sha = (double)n / (now() - t0) / 1e6;
+		emit("sha256_256MiB", sha, "MB/s", ref);
+	}
 	free(a);
 	free(b);
 	if (load(argv[1], 32, 0, &deep) || load(argv[1], 1, 64 * 1024, &fw)) {
