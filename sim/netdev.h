@@ -1,0 +1,37 @@
+/* hvsim's network backends: where the frames of a simulated NIC go.
+ * netvsp (the host side of netvsc) sends the guest's frames with send() and
+ * receives the network's frames through deliver(), which the backend calls
+ * from poll() (run by hvsim's step). Backends: slirp (libslirp: DHCP, TFTP,
+ * NAT to host sockets), tap (a real L2 segment). */
+#ifndef SIM_NETDEV_H
+#define SIM_NETDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sim_netdev {
+	const char *name; /* "slirp", "tap:veth0" */
+	/* A whole Ethernet frame from the guest (no FCS). */
+	void (*send)(struct sim_netdev *nd, const void *frame, size_t len);
+	/* Let the backend run (timers, sockets); it calls deliver() for each
+	 * frame for the guest. Never blocks. Returns how many it delivered. */
+	int (*poll)(struct sim_netdev *nd);
+	void (*destroy)(struct sim_netdev *nd);
+	void (*deliver)(void *ctx, const void *frame, size_t len);
+	void *deliver_ctx;
+};
+
+struct sim_slirp_config {
+	const char *tftp_root;  /* directory slirp's TFTP server serves, or NULL */
+	const char *bootfile;   /* DHCP option 67 (slirp's bootfile), or NULL */
+	uint64_t (*now_ns)(void *ctx); /* clock for slirp's timers */
+	void *now_ctx;
+};
+
+/* Network 10.0.2.0/24, gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from
+ * 10.0.2.15 (slirp's defaults). NULL on failure (reason on stderr). */
+struct sim_netdev *sim_netdev_slirp(const struct sim_slirp_config *cfg);
+/* An existing TAP interface (needs CAP_NET_ADMIN); NULL on failure. */
+struct sim_netdev *sim_netdev_tap(const char *ifname);
+
+#endif
