@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a GPT disk image with one FAT32 EFI system partition holding the
 # given files, without root: sgdisk for the table, mkfs.vfat and mcopy on the
-# partition's byte range.
+# partition's byte range. FAT32 needs at least 64 MiB (65525 clusters).
 #   mkdisk.sh IMAGE SIZE_MIB FILE[:DEST] ...
 set -euo pipefail
 img=$1 size=$2

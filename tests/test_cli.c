@@ -140,3 +140,77 @@ TEST(cli_echo_with_trace)
 				"UNLOAD ", "UNLOAD_RESPONSE" };
 	check_order(t, order, sizeof(order) / sizeof(order[0]));
 }
+
+/* A GPT disk with a FAT32 ESP holding /boot/vmlinuz (3 MiB + 7 random
+ * bytes); returns the work directory. */
+static const char *make_boot_disk(void)
+{
+	static char dir[] = "/tmp/hvboot-load-XXXXXX";
+	char cmd[512];
+
+	if (access(HOST, X_OK) != 0)
+		test_skip(HOST " is not built (run make test)");
+	if (system("command -v sgdisk mkfs.vfat mcopy >/dev/null 2>&1") != 0)
+		test_skip("needs sgdisk, mkfs.vfat and mcopy (make deps)");
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && head -c 3145735 /dev/urandom > vmlinuz && "
+		 "%s/scripts/mkdisk.sh disk.img 64 vmlinuz:/boot/vmlinuz && "
+		 "sha256sum vmlinuz | cut -c1-64 > sum",
+		 dir, getenv("PWD") ? getenv("PWD") : ".");
+	CHECK_EQ(system(cmd), 0);
+	return dir;
+}
+
+TEST(cli_load_from_disk)
+{
+	static char out[1 << 16], cmd[1024];
+	const char *dir = make_boot_disk();
+	char *sum;
+
+	snprintf(cmd, sizeof(cmd), HOST " --disk %s/disk.img load scsi:0/boot/vmlinuz %s/k", dir, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "from scsi:0 partition 1 (EFI system): 3145735 bytes"));
+	CHECK(strstr(out, "audit: clean"));
+	snprintf(cmd, sizeof(cmd), "cmp %s/vmlinuz %s/k", dir, dir);
+	CHECK_EQ(system(cmd), 0);
+	/* the printed digest is sha256sum's */
+	snprintf(cmd, sizeof(cmd), "%s/sum", dir);
+	sum = slurp(cmd);
+	sum[64] = '\0';
+	CHECK(strstr(out, sum));
+	/* an expected digest that matches, and one that does not */
+	snprintf(cmd, sizeof(cmd), HOST " --disk %s/disk.img load 'scsi:0/boot/vmlinuz#sha256=%s' %s/k2",
+		 dir, sum, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	snprintf(cmd, sizeof(cmd), HOST " --disk %s/disk.img load 'scsi:0/boot/vmlinuz#sha256=%064d' %s/k3",
+		 dir, 0, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	CHECK(strstr(out, "SHA-256 is"));
+	CHECK(strstr(out, "expected 0000000000000000"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ(system(cmd), 0);
+}
+
+TEST(cli_load_errors_and_raw_blocks)
+{
+	static char out[1 << 16], cmd[1024];
+	const char *dir = make_boot_disk();
+
+	snprintf(cmd, sizeof(cmd), HOST " --disk %s/disk.img load scsi:0/boot/nothere %s/x", dir, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	CHECK(strstr(out, "no FAT partition on scsi:0 holds /boot/nothere"));
+	snprintf(cmd, sizeof(cmd), HOST " --disk %s/disk.img load scsi:3/boot/vmlinuz %s/x", dir, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	CHECK(strstr(out, "there is no SCSI LUN 3"));
+	snprintf(cmd, sizeof(cmd), HOST " --disk %s/disk.img load scsi:zero/x %s/x", dir, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 1);
+	/* raw: the protective MBR in block 0 */
+	snprintf(cmd, sizeof(cmd), HOST " --disk %s/disk.img load scsi:0@0+1 %s/mbr", dir, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "512 bytes"));
+	snprintf(cmd, sizeof(cmd), "cmp -n 512 %s/disk.img %s/mbr", dir, dir);
+	CHECK_EQ(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ(system(cmd), 0);
+}

@@ -42,3 +42,8 @@ TEST(fuzz_fat_briefly)
 {
 	run_target("fuzz_fat", 50000);
 }
+
+TEST(fuzz_storvsc_briefly)
+{
+	run_target("fuzz_storvsc", 100000);
+}

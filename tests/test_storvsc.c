@@ -305,7 +305,7 @@ TEST(storvsc_fault_short_completion_rejected)
 	fx_config(&s.f);
 	/* the first completion of an SRB is 40 bytes: discovery goes on */
 	start(&s, HVSIM_STORVSP_BAD_COMPLETION_SIZE, 0, NULL);
-	CHECK(log_has("shorter than any vstor_packet"));
+	CHECK(log_has("is not a valid vstor_packet"));
 	finish(&s);
 }
 

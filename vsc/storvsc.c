@@ -175,33 +175,48 @@ static void retry_fire(struct vmbus_timer *t)
 		complete(cmd, rc);
 }
 
-/* Judge a completed SRB. Retries stay in here: done() sees the final answer. */
-static void scsi_result(struct storvsc *sc, struct storvsc_cmd *cmd, const struct vm_srb *srb)
+int storvsc_judge_srb(const struct vm_srb *srb, uint32_t sense_cap, struct storvsc_cmd *cmd)
 {
 	uint8_t code = SRB_STATUS_CODE(srb->srb_status);
-	uint64_t delay;
 
 	cmd->srb_status = srb->srb_status;
 	cmd->scsi_status = srb->scsi_status;
 	cmd->transferred = srb->data_transfer_length;
 	memset(&cmd->sense, 0, sizeof(cmd->sense));
 	if (cmd->transferred > cmd->len) {
-		log_err("%s: LUN %u: the host claims %u bytes moved for a %u-byte %s: rejected",
-			sc->name, cmd->lun, cmd->transferred, cmd->len, scsi_opcode_name(cmd->cdb[0]));
 		cmd->transferred = 0;
-		complete(cmd, -EPROTO);
-		return;
+		return -EPROTO; /* more than we asked for: host misbehaviour */
 	}
 	/* Sense only with CHECK CONDITION and AUTOSENSE_VALID, and never more
 	 * than we asked for or the union holds. */
 	if (srb->scsi_status == SCSI_STATUS_CHECK_CONDITION &&
 	    (srb->srb_status & SRB_STATUS_AUTOSENSE_VALID))
 		scsi_sense_parse(srb->sense_data,
-				 HVB_MIN((uint32_t)srb->sense_info_length, sc->sense_size),
+				 HVB_MIN((uint32_t)srb->sense_info_length,
+					 HVB_MIN(sense_cap, (uint32_t)VMSTOR_SENSE_SIZE)),
 				 &cmd->sense);
 	if (srb->scsi_status == SCSI_STATUS_GOOD &&
-	    (code == SRB_STATUS_SUCCESS || code == SRB_STATUS_DATA_OVERRUN)) {
-		complete(cmd, 0); /* short transfers: the caller looks at transferred */
+	    (code == SRB_STATUS_SUCCESS || code == SRB_STATUS_DATA_OVERRUN))
+		return 0; /* short transfers: the caller looks at transferred */
+	return -EIO;
+}
+
+/* Judge a completed SRB. Retries stay in here: done() sees the final answer. */
+static void scsi_result(struct storvsc *sc, struct storvsc_cmd *cmd, const struct vm_srb *srb)
+{
+	uint32_t asked = cmd->len;
+	uint64_t delay;
+	int rc = storvsc_judge_srb(srb, sc->sense_size, cmd);
+
+	if (rc == -EPROTO) {
+		log_err("%s: LUN %u: the host claims %u bytes moved for a %u-byte %s: rejected",
+			sc->name, cmd->lun, srb->data_transfer_length, asked,
+			scsi_opcode_name(cmd->cdb[0]));
+		complete(cmd, -EPROTO);
+		return;
+	}
+	if (rc == 0) {
+		complete(cmd, 0);
 		return;
 	}
 	if (retryable(cmd, &delay)) {
@@ -220,13 +235,22 @@ static void scsi_result(struct storvsc *sc, struct storvsc_cmd *cmd, const struc
 	complete(cmd, -EIO);
 }
 
+int storvsc_parse_completion(const uint8_t *payload, uint32_t len, struct vstor_packet *out)
+{
+	memset(out, 0, sizeof(*out));
+	/* 48 bytes before WIN8, 64 after; never trust more than 64. */
+	memcpy(out, payload, HVB_MIN(len, (uint32_t)sizeof(*out)));
+	if (len < VSTOR_PACKET_SIZE_WIN7 || out->operation != VSTOR_OP_COMPLETE_IO)
+		return -EPROTO;
+	return 0;
+}
+
 static void on_completion(struct vmbus_channel *ch, struct vmbus_request *req, int status,
 			  const struct ring_pkt *pkt)
 {
 	struct storvsc_cmd *cmd = req->ctx;
 	struct storvsc *sc = cmd->sc;
 	struct vstor_packet vp;
-	uint32_t plen;
 
 	(void)ch;
 	sc->inflight--;
@@ -236,18 +260,9 @@ static void on_completion(struct vmbus_channel *ch, struct vmbus_request *req, i
 		complete(cmd, status); /* timeout, rescind, broken ring */
 		return;
 	}
-	plen = pkt->len - pkt->offset;
-	if (plen < VSTOR_PACKET_SIZE_WIN7) {
-		log_err("%s: a %u-byte completion is shorter than any vstor_packet: rejected", sc->name,
-			plen);
-		complete(cmd, -EPROTO);
-		return;
-	}
-	memset(&vp, 0, sizeof(vp));
-	memcpy(&vp, pkt->data + pkt->offset, HVB_MIN(plen, (uint32_t)sizeof(vp)));
-	if (vp.operation != VSTOR_OP_COMPLETE_IO) {
-		log_err("%s: a completion with operation %u, not COMPLETE_IO: rejected", sc->name,
-			vp.operation);
+	if (storvsc_parse_completion(pkt->data + pkt->offset, pkt->len - pkt->offset, &vp) != 0) {
+		log_err("%s: a %u-byte completion with operation %u is not a valid vstor_packet: "
+			"rejected", sc->name, pkt->len - pkt->offset, vp.operation);
 		complete(cmd, -EPROTO);
 		return;
 	}
@@ -398,25 +413,38 @@ static int scsi_ctl(struct storvsc *sc, uint8_t lun, unsigned cdb_len, uint32_t 
 static void start_probe(struct storvsc *sc);
 
 /* REPORT LUNS: header (list length, big-endian) then 8-byte entries with
- * the LUN in bytes 0..1 (peripheral addressing: bits 13..0). */
-static void parse_report_luns(struct storvsc *sc, const uint8_t *d, uint32_t got)
+ * the LUN in bytes 0..1 (peripheral addressing: bits 13..0). Reads only
+ * within got bytes; returns how many LUNs went into luns[]. */
+unsigned storvsc_parse_report_luns(const uint8_t *d, uint32_t got, uint8_t *luns, unsigned max,
+				   unsigned *skipped)
 {
 	uint32_t list = got >= 8 ? scsi_get_be32(d) : 0;
 	uint32_t n = HVB_MIN(list, got - HVB_MIN(got, 8u)) / 8;
+	unsigned count = 0;
 
-	sc->ncandidates = 0;
+	*skipped = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *e = d + 8 + 8 * i;
 		unsigned lun = (unsigned)(e[0] & 0x3f) << 8 | e[1];
 
-		if ((e[0] >> 6) > 1 || lun >= STORVSC_MAX_LUNS) {
-			log_warn("%s: REPORT LUNS names LUN entry %02x%02x, beyond the %u LUNs hvboot "
-				 "addresses: skipped", sc->name, e[0], e[1], STORVSC_MAX_LUNS);
+		if ((e[0] >> 6) > 1 || lun >= STORVSC_MAX_LUNS || count == max) {
+			(*skipped)++;
 			continue;
 		}
-		if (sc->ncandidates < STORVSC_MAX_LUNS)
-			sc->candidates[sc->ncandidates++] = (uint8_t)lun;
+		luns[count++] = (uint8_t)lun;
 	}
+	return count;
+}
+
+static void parse_report_luns(struct storvsc *sc, const uint8_t *d, uint32_t got)
+{
+	unsigned skipped;
+
+	sc->ncandidates = storvsc_parse_report_luns(d, got, sc->candidates, STORVSC_MAX_LUNS,
+						     &skipped);
+	if (skipped)
+		log_warn("%s: REPORT LUNS names %u LUN(s) beyond the %u hvboot addresses: skipped",
+			 sc->name, skipped, STORVSC_MAX_LUNS);
 }
 
 static void copy_str(char *dst, const uint8_t *src, unsigned n)

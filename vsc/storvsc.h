@@ -142,6 +142,17 @@ int storvsc_exec(struct storvsc *sc, struct storvsc_cmd *cmd);
 struct storvsc_lun *storvsc_lun(struct storvsc *sc, unsigned lun);
 /* One sentence for a failed command: LUN, LBA, opcode, sense, statuses. */
 void storvsc_describe(const struct storvsc_cmd *cmd, char *buf, unsigned len);
+/* Host data, checked (pure functions; fuzzed). A completion payload of len
+ * bytes: 0 with a zero-filled copy in *out, or -EPROTO (shorter than a
+ * pre-WIN8 vstor_packet or not COMPLETE_IO). */
+int storvsc_parse_completion(const uint8_t *payload, uint32_t len, struct vstor_packet *out);
+/* An SRB result for cmd (cmd->len = what was asked): fills the statuses,
+ * transferred and the sense (at most sense_cap bytes); 0 good (maybe short),
+ * -EIO SCSI/SRB failure, -EPROTO more bytes claimed than asked. */
+int storvsc_judge_srb(const struct vm_srb *srb, uint32_t sense_cap, struct storvsc_cmd *cmd);
+/* REPORT LUNS data of got bytes: up to max LUN numbers into luns. */
+unsigned storvsc_parse_report_luns(const uint8_t *d, uint32_t got, uint8_t *luns, unsigned max,
+				   unsigned *skipped);
 /* Inventory lines: one per LUN. */
 void storvsc_inventory(const struct storvsc *sc, void (*out)(const char *line, void *ctx),
 		       void *ctx);
