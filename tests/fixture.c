@@ -50,15 +50,20 @@ void fx_config(struct fx *f)
 	f->cfg.seed = 1;
 }
 
+void log_capture_start(void)
+{
+	log_clear();
+	hvb_log_set_sink(capture, NULL);
+	hvb_log_set_level(HVB_LOG_DEBUG);
+}
+
 void fx_start(struct fx *f)
 {
 	FILE *trace = open_memstream(&f->trace_buf, &f->trace_len);
 
 	CHECK(trace != NULL);
 	f->cfg.trace = trace;
-	log_clear();
-	hvb_log_set_sink(capture, NULL);
-	hvb_log_set_level(HVB_LOG_DEBUG);
+	log_capture_start();
 	f->sim = hvsim_create(&f->cfg);
 	CHECK(f->sim != NULL);
 	f->seam = hvsim_seam(f->sim);

@@ -31,7 +31,9 @@ void fx_destroy(struct fx *f);
 /* Fail the test if hvsim recorded violations. */
 void fx_no_violations(struct fx *f);
 
-/* Captured log lines (all levels). */
+/* Captured log lines (all levels); fx_start starts capturing, or call
+ * log_capture_start for tests without a simulator. */
+void log_capture_start(void);
 bool log_has(const char *needle);
 void log_clear(void);
 void log_dump(void);

@@ -12,8 +12,6 @@
 #define GUARD 4096
 
 static char workdir[64];
-static char logbuf[1 << 16];
-static size_t loglen;
 
 void pt_need_tools(void)
 {
@@ -143,34 +141,6 @@ void pt_sha256sum(const char *name, char hex[65])
 	free(text);
 }
 
-static void capture(enum hvb_log_level level, const char *line, void *ctx)
-{
-	size_t n = strlen(line);
-
-	(void)level;
-	(void)ctx;
-	if (getenv("TEST_VERBOSE"))
-		fprintf(stderr, "      log: %s\n", line);
-	if (loglen + n + 2 < sizeof(logbuf)) {
-		memcpy(logbuf + loglen, line, n);
-		loglen += n;
-		logbuf[loglen++] = '\n';
-		logbuf[loglen] = '\0';
-	}
-}
-
-void pt_log_start(void)
-{
-	loglen = 0;
-	logbuf[0] = '\0';
-	hvb_log_set_sink(capture, NULL);
-	hvb_log_set_level(HVB_LOG_DEBUG);
-}
-
-bool pt_log_has(const char *needle) { return strstr(logbuf, needle) != NULL; }
-
-void pt_log_dump(void) { fprintf(stderr, "--- log ---\n%s--- end ---\n", logbuf); }
-
 void pt_check_file(struct fat_vol *v, const char *fat_path, const char *host_name)
 {
 	struct fat_file f;
@@ -181,7 +151,7 @@ void pt_check_file(struct fat_vol *v, const char *fat_path, const char *host_nam
 	int rc = fat_open(v, fat_path, &f);
 
 	if (rc)
-		pt_log_dump();
+		log_dump();
 	CHECK_MSG(rc == 0, "fat_open(%s) = %d", fat_path, rc);
 	CHECK_EQ(fat_stat(v, fat_path, &size), 0);
 	CHECK_EQ(size, want_len);
@@ -191,7 +161,7 @@ void pt_check_file(struct fat_vol *v, const char *fat_path, const char *host_nam
 	memset(dst, 0xa5, want_len + GUARD);
 	rc = fat_read(v, &f, dst, want_len, &got);
 	if (rc)
-		pt_log_dump();
+		log_dump();
 	CHECK_MSG(rc == 0, "fat_read(%s) = %d", fat_path, rc);
 	CHECK_EQ(got, want_len);
 	CHECK_MSG(memcmp(dst, want, want_len) == 0, "%s: loaded bytes differ from %s", fat_path,

@@ -1,6 +1,6 @@
 /* Helpers for the payload tests: scratch directories, shell commands that
  * build images with Debian's tools (dosfstools, mtools, gdisk), test files,
- * sha256sum, captured log lines, and the whole-file check every loaded
+ * sha256sum, and the whole-file check every loaded
  * file goes through. */
 #ifndef TEST_PAYTEST_H
 #define TEST_PAYTEST_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../payload/fat.h"
+#include "fixture.h"
 
 /* Skips the test (one line naming the package) when a tool is missing. */
 void pt_need_tools(void);
@@ -29,10 +30,6 @@ uint8_t *pt_read_file(const char *name, size_t *len);
 /* sha256sum's digest of a work-directory file, as hex. */
 void pt_sha256sum(const char *name, char hex[65]);
 
-/* Captured log lines (all levels) since pt_log_start. */
-void pt_log_start(void);
-bool pt_log_has(const char *needle);
-void pt_log_dump(void);
 
 /* Opens fat_path on v and reads it into a buffer of exactly its size with
  * a guard region behind; checks the bytes equal work-directory file

@@ -153,7 +153,7 @@ static void build(struct memdisk *m, const char *mkfs_args, unsigned size_kib, u
 		pt_sh("mcopy -i img %s '::%s'", host, standard[i].path);
 	}
 	memdisk_load(m, pt_path("img"), ss, "mem0");
-	pt_log_start();
+	log_capture_start();
 }
 
 static void check_standard(struct fat_vol *v)
@@ -273,7 +273,7 @@ TEST(fat32_many_entries_directory)
 	}
 	pt_sh("%s ::/many/", cmd);
 	memdisk_load(&m, pt_path("img"), 512, "mem0");
-	pt_log_start();
+	log_capture_start();
 	CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), 0);
 	geo_of(m.data, &g);
 	CHECK_EQ(fat_open(&v, "/many", &d), 0);
@@ -328,7 +328,7 @@ TEST(fat_fragmented_file)
 	pt_write_file("big", size, 77);
 	pt_sh("mcopy -i img big ::/big.bin");
 	memdisk_load(&m, pt_path("img"), 512, "mem0");
-	pt_log_start();
+	log_capture_start();
 	geo_of(m.data, &g);
 	CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), 0);
 	CHECK_EQ(fat_open(&v, "/big.bin", &f), 0);
@@ -357,7 +357,7 @@ TEST(fat_fragmented_file)
 	pt_check_file(&v, "/big.bin", "big");
 	CHECK_EQ(fat_mount(&v, &m.dev, scratch, FAT_CACHE_SLOT + 511, 0), -ENOSPC);
 	CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 100), -EINVAL);
-	CHECK(pt_log_has("read size 100 is below one 512-byte sector"));
+	CHECK(log_has("read size 100 is below one 512-byte sector"));
 	free(dst);
 	free(want);
 	memdisk_free(&m);
@@ -381,7 +381,7 @@ TEST(fat_contiguous_reads_are_coalesced)
 	pt_write_file("k", size, 5);
 	pt_sh("mkfs.vfat -F 32 -s 1 -C img 40960 && mcopy -i img k ::/k");
 	memdisk_load(&m, pt_path("img"), 512, "mem0");
-	pt_log_start();
+	log_capture_start();
 	geo_of(m.data, &g);
 	CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), 0);
 	CHECK_EQ(fat_open(&v, "/k", &f), 0);
@@ -419,7 +419,7 @@ static void build_corrupt_base(struct memdisk *m, struct geo *g)
 	memdisk_load(m, pt_path("img"), 512, "mem0");
 	geo_of(m->data, g);
 	CHECK_EQ(g->bits, 16);
-	pt_log_start();
+	log_capture_start();
 }
 
 static uint8_t *root_entry(struct memdisk *m, const struct geo *g, const char *name11)
@@ -448,10 +448,10 @@ static void expect_read_error(struct memdisk *m, const char *path, int err, cons
 	rc = fat_open(&v, path, &f);
 	if (rc == 0)
 		rc = fat_read(&v, &f, buf, 65536, &got);
-	if (rc != err || !pt_log_has(why))
-		pt_log_dump();
+	if (rc != err || !log_has(why))
+		log_dump();
 	CHECK_EQ(rc, err);
-	CHECK_MSG(pt_log_has(why), "no \"%s\" in the log", why);
+	CHECK_MSG(log_has(why), "no \"%s\" in the log", why);
 	CHECK(got == 12345 || got == 0);
 	for (unsigned i = 0; i < 4096; i++)
 		CHECK(buf[65536 + i] == 0x5a);
@@ -524,7 +524,7 @@ TEST(fat_chain_shorter_than_size)
 		CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), 0);
 		CHECK_EQ(fat_open(&v, "/big.bin", &f), 0);
 		CHECK_EQ(fat_read(&v, &f, one, UINT64_MAX, &got), -EINVAL);
-		CHECK(pt_log_has("4294967295 bytes from cluster"));
+		CHECK(log_has("4294967295 bytes from cluster"));
 	}
 	/* An empty file with a cluster: a chain longer than its size. */
 	wr32(e + 28, 20000);
@@ -593,7 +593,7 @@ TEST(fat_long_name_checks)
 	pt_write_file("x", 50, 1);
 	pt_sh("mkfs.vfat -F 16 -s 4 -C img 16384 && mcopy -i img x '::/A Long Name.txt'");
 	memdisk_load(&m, pt_path("img"), 512, "mem0");
-	pt_log_start();
+	log_capture_start();
 	geo_of(m.data, &g);
 	root = m.data + (size_t)g.root_start * g.ss;
 	CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), 0);
@@ -606,7 +606,7 @@ TEST(fat_long_name_checks)
 		CHECK(i < 16);
 	root[i * 32 + 13] ^= 1;
 	CHECK_EQ(fat_open(&v, "/A Long Name.txt", &f), -ENOENT);
-	CHECK(pt_log_has("no \"A Long Name.txt\" in /"));
+	CHECK(log_has("no \"A Long Name.txt\" in /"));
 	CHECK_EQ(fat_open(&v, "/ALONGN~1.TXT", &f), 0);
 	CHECK(strcmp(f.name, "ALONGN~1.TXT") == 0);
 	root[i * 32 + 13] ^= 1;
@@ -641,11 +641,11 @@ TEST(fat_path_errors)
 	build_corrupt_base(&m, &g);
 	CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), 0);
 	CHECK_EQ(fat_open(&v, "/nope", &f), -ENOENT);
-	CHECK(pt_log_has("mem0: path \"/nope\": no \"nope\" in /"));
+	CHECK(log_has("mem0: path \"/nope\": no \"nope\" in /"));
 	CHECK_EQ(fat_open(&v, "/sub/nope", &f), -ENOENT);
-	CHECK(pt_log_has("no \"nope\" in /sub"));
+	CHECK(log_has("no \"nope\" in /sub"));
 	CHECK_EQ(fat_open(&v, "/big.bin/x", &f), -ENOTDIR);
-	CHECK(pt_log_has("/big.bin is a file, not a directory"));
+	CHECK(log_has("/big.bin is a file, not a directory"));
 	CHECK_EQ(fat_open(&v, "big.bin", &f), -EINVAL);
 	CHECK_EQ(fat_open(&v, "/sub/../big.bin", &f), -EINVAL);
 	CHECK_EQ(fat_open(&v, "/sub/./file.txt", &f), -EINVAL);
@@ -665,7 +665,7 @@ TEST(fat_path_errors)
 		CHECK(dst != NULL);
 		memset(dst, 0x77, 20000 + 4096);
 		CHECK_EQ(fat_read(&v, &f, dst, 19999, &got), -EFBIG);
-		CHECK(pt_log_has("big.bin is 20000 bytes, larger than the 19999-byte buffer"));
+		CHECK(log_has("big.bin is 20000 bytes, larger than the 19999-byte buffer"));
 		for (unsigned i = 0; i < 20000 + 4096; i++)
 			CHECK(dst[i] == 0x77);
 		free(dst);
@@ -689,9 +689,9 @@ static void expect_mount_error(struct memdisk *m, unsigned off, unsigned width, 
 	else
 		wr32(m->data + off, val);
 	CHECK_EQ(fat_mount(&v, &m->dev, scratch, sizeof(scratch), 0), err);
-	if (!pt_log_has(why))
-		pt_log_dump();
-	CHECK_MSG(pt_log_has(why), "no \"%s\" in the log", why);
+	if (!log_has(why))
+		log_dump();
+	CHECK_MSG(log_has(why), "no \"%s\" in the log", why);
 	memcpy(m->data + off, save, width);
 	CHECK_EQ(fat_mount(&v, &m->dev, scratch, sizeof(scratch), 0), 0);
 }
@@ -733,7 +733,7 @@ TEST(fat32_bad_bpb)
 	pt_workdir();
 	pt_sh("mkfs.vfat -F 32 -s 1 -C img 40960");
 	memdisk_load(&m, pt_path("img"), 512, "mem0");
-	pt_log_start();
+	log_capture_start();
 	geo_of(m.data, &g);
 	expect_mount_error(&m, 44, 4, 1, -EINVAL, "root cluster 1 is not in 2..");
 	expect_mount_error(&m, 44, 4, g.clusters + 2, -EINVAL, "FAT32 boot sector: root cluster");
@@ -757,11 +757,11 @@ TEST(fat32_bad_bpb)
 
 		m.dev.blocks = g.tot - 1;
 		CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), -EINVAL);
-		CHECK(pt_log_has("total sectors 81920 is not 1..81919"));
+		CHECK(log_has("total sectors 81920 is not 1..81919"));
 		m.dev.block_size = 4096;
 		m.dev.blocks = g.tot / 8;
 		CHECK_EQ(fat_mount(&v, &m.dev, scratch, sizeof(scratch), 0), -EINVAL);
-		CHECK(pt_log_has("bytes per sector 512 differs from the device's 4096-byte blocks"));
+		CHECK(log_has("bytes per sector 512 differs from the device's 4096-byte blocks"));
 	}
 	memdisk_free(&m);
 	pt_cleanup();

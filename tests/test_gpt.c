@@ -79,7 +79,7 @@ static void make_small_gpt(struct memdisk *m)
 	memcpy(copy, made.data, made.len);
 	memdisk_init(m, copy, made.len, 512, "mem0");
 	m->owned = 1;
-	pt_log_start();
+	log_capture_start();
 }
 
 static int read_gpt(struct memdisk *m, struct gpt_part *p, unsigned *n)
@@ -112,7 +112,7 @@ TEST(gpt_sgdisk_disk)
 	make_small_gpt(&m);
 	CHECK_EQ(read_gpt(&m, p, &n), 0);
 	check_small_parts(p, n);
-	CHECK(!pt_log_has("backup"));
+	CHECK(!log_has("backup"));
 	/* The smallest scratch reads the 16 KiB array in 4 KiB chunks. */
 	n = 0;
 	m.reads = 0;
@@ -124,11 +124,11 @@ TEST(gpt_sgdisk_disk)
 	CHECK_EQ(gpt_read(&m.dev, p, MAXP, &n, scratch, GPT_SCRATCH_SIZE), 0);
 	CHECK_EQ(m.reads, 3);
 	CHECK_EQ(gpt_read(&m.dev, p, MAXP, &n, scratch, GPT_SCRATCH_MIN - 1), -ENOSPC);
-	CHECK(pt_log_has("scratch of 4095 bytes"));
+	CHECK(log_has("scratch of 4095 bytes"));
 	/* More used entries than the caller holds: not a silent truncation. */
 	CHECK_EQ(gpt_read(&m.dev, p, 1, &n, scratch, sizeof(scratch)), -ENOSPC);
 	CHECK_EQ(n, 0);
-	CHECK(pt_log_has("2 used partition entries, more than the 1"));
+	CHECK(log_has("2 used partition entries, more than the 1"));
 	memdisk_free(&m);
 }
 
@@ -153,7 +153,7 @@ TEST(gpt_esp_fat32_end_to_end)
 	      "mcopy -i disk@@1M vmlinuz ::/boot/vmlinuz-6.1.0-18-amd64 && "
 	      "mcopy -i disk@@1M initrd ::/boot/initrd.img-6.1.0-18-amd64");
 	memdisk_load(&m, pt_path("disk"), 512, "scsi:0");
-	pt_log_start();
+	log_capture_start();
 	CHECK_EQ(read_gpt(&m, p, &n), 0);
 	CHECK_EQ(n, 2);
 	CHECK(gpt_is_esp(&p[0]));
@@ -168,7 +168,7 @@ TEST(gpt_esp_fat32_end_to_end)
 	blkdev_part_init(&root, &m.dev, p[1].first_lba, p[1].last_lba - p[1].first_lba + 1,
 			 "scsi:0 part 2");
 	CHECK_EQ(fat_mount(&v, &root.dev, fscratch, sizeof(fscratch), 0), -ENOENT);
-	CHECK(pt_log_has("scsi:0 part 2: not a FAT volume"));
+	CHECK(log_has("scsi:0 part 2: not a FAT volume"));
 	memdisk_free(&m);
 	pt_cleanup();
 }
@@ -183,8 +183,8 @@ TEST(gpt_bad_primary_header_crc_uses_backup)
 	hdr(&m, 1)[60] ^= 1; /* a disk GUID byte: only the CRC notices */
 	CHECK_EQ(read_gpt(&m, p, &n), 0);
 	check_small_parts(p, n);
-	CHECK(pt_log_has("mem0: primary GPT header at LBA 1: header CRC32 is 0x"));
-	CHECK(pt_log_has("using the backup GPT"));
+	CHECK(log_has("mem0: primary GPT header at LBA 1: header CRC32 is 0x"));
+	CHECK(log_has("using the backup GPT"));
 	memdisk_free(&m);
 }
 
@@ -198,8 +198,8 @@ TEST(gpt_bad_primary_entries_crc_uses_backup)
 	entry(&m, 1, 0)[40] ^= 0xff; /* partition 1's last LBA */
 	CHECK_EQ(read_gpt(&m, p, &n), 0);
 	check_small_parts(p, n);
-	CHECK(pt_log_has("mem0: primary GPT entry array at LBA 2: CRC32 is 0x"));
-	CHECK(pt_log_has("using the backup GPT"));
+	CHECK(log_has("mem0: primary GPT entry array at LBA 2: CRC32 is 0x"));
+	CHECK(log_has("using the backup GPT"));
 	memdisk_free(&m);
 }
 
@@ -214,9 +214,9 @@ TEST(gpt_both_headers_bad)
 	memcpy(hdr(&m, m.dev.blocks - 1), "EFI JUNK", 8);
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
 	CHECK_EQ(n, 0);
-	CHECK(pt_log_has("primary GPT header at LBA 1: header CRC32"));
-	CHECK(pt_log_has("backup GPT header at LBA 8191: no \"EFI PART\" signature"));
-	CHECK(pt_log_has("mem0: neither the primary nor the backup GPT is usable"));
+	CHECK(log_has("primary GPT header at LBA 1: header CRC32"));
+	CHECK(log_has("backup GPT header at LBA 8191: no \"EFI PART\" signature"));
+	CHECK(log_has("mem0: neither the primary nor the backup GPT is usable"));
 	memdisk_free(&m);
 }
 
@@ -234,14 +234,14 @@ static void check_header_edit(void (*edit)(struct memdisk *m, uint64_t lba), con
 	gpt_fix(&m, 1);
 	CHECK_EQ(read_gpt(&m, p, &n), 0);
 	check_small_parts(p, n);
-	if (!pt_log_has(why))
-		pt_log_dump();
-	CHECK_MSG(pt_log_has(why), "no \"%s\" in the log", why);
-	CHECK(pt_log_has("using the backup GPT"));
+	if (!log_has(why))
+		log_dump();
+	CHECK_MSG(log_has(why), "no \"%s\" in the log", why);
+	CHECK(log_has("using the backup GPT"));
 	edit(&m, m.dev.blocks - 1);
 	gpt_fix(&m, m.dev.blocks - 1);
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("backup GPT header at LBA 8191"));
+	CHECK(log_has("backup GPT header at LBA 8191"));
 	memdisk_free(&m);
 }
 
@@ -302,7 +302,7 @@ TEST(gpt_backup_must_point_at_primary)
 	put64(hdr(&m, 8191) + 32, 2);
 	gpt_fix(&m, 8191);
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("backup GPT header at LBA 8191: alternate LBA 2, not 1"));
+	CHECK(log_has("backup GPT header at LBA 8191: alternate LBA 2, not 1"));
 	memdisk_free(&m);
 }
 
@@ -325,15 +325,15 @@ TEST(gpt_overlapping_partitions)
 	make_small_gpt(&m);
 	edit_both(&m, 1, 32, 4000); /* partition 2 now starts inside partition 1 */
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("primary GPT partitions 1 (LBAs 2048..4095) and 2 (LBAs 4000..8158) "
+	CHECK(log_has("primary GPT partitions 1 (LBAs 2048..4095) and 2 (LBAs 4000..8158) "
 			 "overlap"));
-	CHECK(pt_log_has("backup GPT partitions 1"));
+	CHECK(log_has("backup GPT partitions 1"));
 	/* The same partition twice, in entry slots 1 and 5. */
 	memcpy(entry(&m, 1, 4), entry(&m, 1, 0), 128);
 	memcpy(entry(&m, 8191, 4), entry(&m, 8191, 0), 128);
 	edit_both(&m, 1, 32, 4096);
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("partitions 1 (LBAs 2048..4095) and 5 (LBAs 2048..4095) overlap"));
+	CHECK(log_has("partitions 1 (LBAs 2048..4095) and 5 (LBAs 2048..4095) overlap"));
 	memdisk_free(&m);
 }
 
@@ -346,16 +346,16 @@ TEST(gpt_partition_outside_usable)
 	make_small_gpt(&m);
 	edit_both(&m, 1, 40, 8159); /* into the backup entry array */
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("primary GPT partition 2: LBAs 4096..8159 are not inside usable LBAs "
+	CHECK(log_has("primary GPT partition 2: LBAs 4096..8159 are not inside usable LBAs "
 			 "34..8158"));
 	edit_both(&m, 1, 40, 4095); /* last before first */
 	edit_both(&m, 1, 32, 4096);
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("partition 2: LBAs 4096..4095"));
+	CHECK(log_has("partition 2: LBAs 4096..4095"));
 	edit_both(&m, 0, 32, 33); /* over the primary entry array */
 	edit_both(&m, 1, 40, 5000);
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("partition 1: LBAs 33..4095"));
+	CHECK(log_has("partition 1: LBAs 33..4095"));
 	memdisk_free(&m);
 }
 
@@ -369,17 +369,17 @@ TEST(gpt_no_protective_mbr)
 	make_small_gpt(&m);
 	m.data[446 + 4] = 0x83; /* the 0xEE record becomes a Linux one */
 	CHECK_EQ(read_gpt(&m, p, &n), -ENOENT);
-	CHECK(pt_log_has("mem0: no GPT: the MBR has no partition of type 0xEE"));
+	CHECK(log_has("mem0: no GPT: the MBR has no partition of type 0xEE"));
 	m.data[511] = 0;
 	CHECK_EQ(read_gpt(&m, p, &n), -ENOENT);
-	CHECK(pt_log_has("the MBR signature is 0x5500, not 0x55AA"));
+	CHECK(log_has("the MBR signature is 0x5500, not 0x55AA"));
 	memdisk_free(&m);
 	memdisk_init(&m, tiny, sizeof(tiny), 512, "tiny");
 	CHECK_EQ(read_gpt(&m, p, &n), -ENOENT);
-	CHECK(pt_log_has("tiny: no GPT: 3 blocks are too few"));
+	CHECK(log_has("tiny: no GPT: 3 blocks are too few"));
 	memdisk_init(&m, tiny, sizeof(tiny), 768, "odd");
 	CHECK_EQ(read_gpt(&m, p, &n), -EINVAL);
-	CHECK(pt_log_has("odd: block size 768"));
+	CHECK(log_has("odd: block size 768"));
 }
 
 TEST(gpt_superfloppy_fat_is_not_gpt)
@@ -393,7 +393,7 @@ TEST(gpt_superfloppy_fat_is_not_gpt)
 	pt_sh("mkfs.vfat -C fat.img 2048");
 	memdisk_load(&m, pt_path("fat.img"), 512, "mem0");
 	pt_cleanup();
-	pt_log_start();
+	log_capture_start();
 	CHECK_EQ(read_gpt(&m, p, &n), -ENOENT);
 	memdisk_free(&m);
 }
@@ -448,7 +448,7 @@ TEST(gpt_4k_blocks)
 		e[56] = 'E', e[58] = 'S', e[60] = 'P', e[62] = 0xe9; /* a non-ASCII 'é' */
 		gpt_fix(&m, at);
 	}
-	pt_log_start();
+	log_capture_start();
 	CHECK_EQ(read_gpt(&m, p, &n), 0);
 	CHECK_EQ(n, 1);
 	CHECK(gpt_is_esp(&p[0]));
@@ -461,7 +461,7 @@ TEST(gpt_4k_blocks)
 	disk[bs] = 0;
 	CHECK_EQ(read_gpt(&m, p, &n), 0);
 	CHECK_EQ(n, 1);
-	CHECK(pt_log_has("using the backup GPT"));
+	CHECK(log_has("using the backup GPT"));
 	free(esp_img);
 	free(disk);
 	pt_cleanup();

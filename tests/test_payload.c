@@ -151,7 +151,7 @@ TEST(payload_partition_view)
 	for (size_t i = 0; i < sizeof(disk); i++)
 		disk[i] = (uint8_t)(i / 512);
 	memdisk_init(&md, disk, sizeof(disk), 512, "mem0");
-	pt_log_start();
+	log_capture_start();
 	blkdev_part_init(&p, &md.dev, 10, 20, "mem0 part 1");
 	CHECK_EQ(p.dev.blocks, 20);
 	CHECK_EQ(p.dev.block_size, 512);
@@ -164,12 +164,12 @@ TEST(payload_partition_view)
 	CHECK_EQ(blkdev_read(&p.dev, 19, 2, buf), -ERANGE);
 	CHECK_EQ(blkdev_read(&p.dev, 20, 1, buf), -ERANGE);
 	CHECK_EQ(p.dev.read(&p.dev, 18, 5, buf), -ERANGE);
-	CHECK(pt_log_has("outside the partition"));
+	CHECK(log_has("outside the partition"));
 	CHECK_EQ(p.dev.read(&p.dev, UINT64_MAX, 2, buf), -ERANGE);
 	/* A window that does not fit the parent is an empty device. */
 	blkdev_part_init(&bad, &md.dev, 60, 5, NULL);
 	CHECK_EQ(bad.dev.blocks, 0);
-	CHECK(pt_log_has("does not fit mem0"));
+	CHECK(log_has("does not fit mem0"));
 	CHECK_EQ(blkdev_read(&bad.dev, 0, 1, buf), -ERANGE);
 	blkdev_part_init(&bad, &md.dev, UINT64_MAX, 2, NULL);
 	CHECK_EQ(bad.dev.blocks, 0);
@@ -255,20 +255,20 @@ TEST(payload_source_rejects)
 	struct disk_source s;
 	char longpath[400];
 
-	pt_log_start();
+	log_capture_start();
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		CHECK_MSG(source_parse(bad[i].spec, &s) == -EINVAL, "accepted \"%s\"", bad[i].spec);
-		CHECK_MSG(pt_log_has(bad[i].why), "\"%s\": no \"%s\" in the log", bad[i].spec,
+		CHECK_MSG(log_has(bad[i].why), "\"%s\": no \"%s\" in the log", bad[i].spec,
 			  bad[i].why);
 	}
-	CHECK(pt_log_has("the forms are scsi:<lun>/<path>, scsi:<lun>:<partition>/<path> and "
+	CHECK(log_has("the forms are scsi:<lun>/<path>, scsi:<lun>:<partition>/<path> and "
 			 "scsi:<lun>@<lba>+<count>"));
 	/* 256-character path: one too many. */
 	memset(longpath, 'a', sizeof(longpath));
 	memcpy(longpath, "scsi:0/", 7);
 	longpath[7 + 255] = '\0';
 	CHECK_EQ(source_parse(longpath, &s), -EINVAL);
-	CHECK(pt_log_has("longer than 255"));
+	CHECK(log_has("longer than 255"));
 	longpath[7 + 254] = '\0';
 	CHECK_EQ(source_parse(longpath, &s), 0);
 	CHECK_EQ(strlen(s.path), 255);

@@ -14,34 +14,13 @@
 #include <unistd.h>
 
 #include "../../lib/log.h"
+#include "bench_common.h"
 #include "../../lib/sha256.h"
 #include "../../lib/util.h"
 #include "../../payload/diskload.h"
 #include "../../sim/hvsim.h"
 #include "../../vmbus/devclass.h"
 #include "../../vsc/storvsc.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void quiet(enum hvb_log_level l, const char *line, void *ctx)
-{
-	(void)ctx;
-	if (l <= HVB_LOG_WARN)
-		fprintf(stderr, "bench: %s\n", line);
-}
-
-static void emit(const char *name, double value, const char *unit, double ref)
-{
-	printf("{\"bench\": \"%s\", \"value\": %.1f, \"unit\": \"%s\", \"ref\": %.1f, \"ratio\": %.3f}\n",
-	       name, value, unit, ref, ref > 0 ? value / ref : 0.0);
-	fflush(stdout);
-}
 
 /* Instructions retired by this thread only (the guest), or -1. */
 static int counter_open(void)
@@ -109,9 +88,9 @@ static int load(const char *image, uint16_t queue_depth, uint32_t max_transfer, 
 		ioctl(fd, PERF_EVENT_IOC_RESET, 0);
 		ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
 	}
-	t0 = now();
+	t0 = bench_now();
 	rc = disk_file_read(&df, dst, pages * HVB_PAGE_SIZE, NULL);
-	r->mb_per_s = (double)df.size / (now() - t0) / 1e6;
+	r->mb_per_s = (double)df.size / (bench_now() - t0) / 1e6;
 	if (fd >= 0) {
 		ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
 		if (read(fd, &r->instructions, sizeof(r->instructions)) != sizeof(r->instructions))
@@ -137,23 +116,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_disk IMAGE\n");
 		return 2;
 	}
-	hvb_log_set_sink(quiet, NULL);
+	hvb_log_set_sink(bench_quiet_log, NULL);
 	a = malloc(n);
 	b = malloc(n);
 	memset(a, 1, n);
 	memset(b, 2, n);
-	t0 = now();
+	t0 = bench_now();
 	memcpy(b, a, n);
-	ref = (double)n / (now() - t0) / 1e6;
+	ref = (double)n / (bench_now() - t0) / 1e6;
 	__asm__ volatile("" ::"r"(b) : "memory");
 	{
 		uint8_t d[32];
 		double sha;
 
-		t0 = now();
+		t0 = bench_now();
 		sha256(a, n, d);
-		sha = (double)n / (now() - t0) / 1e6;
-		emit("sha256_256MiB", sha, "MB/s", ref);
+		sha = (double)n / (bench_now() - t0) / 1e6;
+		bench_emit("sha256_256MiB", sha, "MB/s", ref);
 	}
 	free(a);
 	free(b);
@@ -161,13 +140,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: the load failed\n");
 		return 1;
 	}
-	emit("disk_load_256MiB_fat32_gpt", deep.mb_per_s, "MB/s", ref);
-	emit("disk_load_256MiB_qd1_64KiB", fw.mb_per_s, "MB/s", ref);
+	bench_emit("disk_load_256MiB_fat32_gpt", deep.mb_per_s, "MB/s", ref);
+	bench_emit("disk_load_256MiB_qd1_64KiB", fw.mb_per_s, "MB/s", ref);
 	if (deep.have_instructions && fw.have_instructions) {
 		double mib = (double)deep.bytes / (1 << 20);
 
 		/* ref: the firmware-style load's count; lower is better */
-		emit("disk_guest_instructions_per_MiB", (double)deep.instructions / mib,
+		bench_emit("disk_guest_instructions_per_MiB", (double)deep.instructions / mib,
 		     "instructions/MiB", (double)fw.instructions / mib);
 	} else {
 		fprintf(stderr, "bench: instruction counts unavailable here (perf_event_open: no "

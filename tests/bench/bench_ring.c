@@ -11,25 +11,11 @@
 
 #include "../../boot/echo.h"
 #include "../../lib/log.h"
+#include "bench_common.h"
 #include "../../sim/hvsim.h"
 
 #define RING_BYTES (1024 * 1024)
 #define RUN_SECONDS 0.4
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void quiet(enum hvb_log_level l, const char *line, void *ctx)
-{
-	(void)ctx;
-	if (l <= HVB_LOG_WARN)
-		fprintf(stderr, "bench: %s\n", line);
-}
 
 /* memcpy bandwidth (bytes/s) copying chunk-sized pieces through a ring-sized
  * buffer, the same memory footprint the ring has. */
@@ -43,7 +29,7 @@ static double memcpy_rate(size_t chunk, double *ops_per_s)
 
 	memset(src, 0x5a, size);
 	memset(dst, 0, size);
-	t0 = now();
+	t0 = bench_now();
 	do {
 		for (int i = 0; i < 256; i++) {
 			memcpy(dst + off, src + off, chunk);
@@ -52,7 +38,7 @@ static double memcpy_rate(size_t chunk, double *ops_per_s)
 			ops++;
 		}
 		__asm__ volatile("" ::"r"(dst) : "memory");
-	} while ((t = now() - t0) < RUN_SECONDS);
+	} while ((t = bench_now() - t0) < RUN_SECONDS);
 	free(src);
 	free(dst);
 	*ops_per_s = (double)ops / t;
@@ -73,7 +59,7 @@ static int ring_rate(struct echo_client *ec, uint32_t size, struct result *res)
 
 	memset(buf, 0xa5, sizeof(buf));
 	memcpy(buf, &magic, sizeof(magic));
-	t0 = now();
+	t0 = bench_now();
 	do {
 		vmbus_channel_batch_begin(&ec->ch);
 		for (int i = 0; i < 64; i++) {
@@ -90,21 +76,14 @@ static int ring_rate(struct echo_client *ec, uint32_t size, struct result *res)
 			}
 		}
 		vmbus_channel_batch_end(&ec->ch);
-	} while (now() - t0 < RUN_SECONDS);
+	} while (bench_now() - t0 < RUN_SECONDS);
 	/* until the host has consumed everything */
 	while (__atomic_load_n(&ec->ch.out.hdr->read_index, __ATOMIC_ACQUIRE) != ec->ch.out.write_priv)
 		__builtin_ia32_pause();
-	t = now() - t0;
+	t = bench_now() - t0;
 	res->bytes_per_s = (double)bytes / t;
 	res->packets_per_s = (double)packets / t;
 	return 0;
-}
-
-static void emit(const char *name, double value, const char *unit, double ref)
-{
-	printf("{\"bench\": \"%s\", \"value\": %.1f, \"unit\": \"%s\", \"ref\": %.1f, \"ratio\": %.3f}\n",
-	       name, value, unit, ref, ref > 0 ? value / ref : 0.0);
-	fflush(stdout);
 }
 
 int main(void)
@@ -123,7 +102,7 @@ int main(void)
 	struct hv hv;
 	int rc;
 
-	hvb_log_set_sink(quiet, NULL);
+	hvb_log_set_sink(bench_quiet_log, NULL);
 	sim = hvsim_create(&cfg);
 	if (!sim || hv_init(&hv, hvsim_seam(sim)) || vmbus_connect(&vb, &hv, NULL) ||
 	    echo_open(&ec, &vb, RING_BYTES)) {
@@ -137,9 +116,9 @@ int main(void)
 		rc = ring_rate(&ec, sizes[i].size, &r);
 		if (rc)
 			return 1;
-		emit(sizes[i].name, r.bytes_per_s / 1e6, "MB/s", mc / 1e6);
+		bench_emit(sizes[i].name, r.bytes_per_s / 1e6, "MB/s", mc / 1e6);
 		if (sizes[i].size == 64)
-			emit("ring_packets_64B", r.packets_per_s, "packets/s", ops);
+			bench_emit("ring_packets_64B", r.packets_per_s, "packets/s", ops);
 	}
 	rc = vmbus_shutdown(&vb);
 	hv_teardown(&hv);
