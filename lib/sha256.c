@@ -1,6 +1,7 @@
 #include "sha256.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* FIPS 180-4 4.2.2: the first 32 bits of the fractional parts of the cube
@@ -45,6 +46,92 @@ static void compress(uint32_t h[8], const uint8_t *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The x86 SHA extensions (SHA-NI): about 5x the portable code. The state
+ * lives as ABEF / CDGH in two registers; each sha256rnds2 does two rounds,
+ * sha256msg1/msg2 the message schedule four words at a time. */
+__attribute__((target("sha,sse4.1"))) static void compress_shani(uint32_t h[8],
+								 const uint8_t *p, size_t blocks)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+	__m128i abef, cdgh, tmp, w[4];
+
+	tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+	cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+	abef = _mm_alignr_epi8(tmp, cdgh, 8);
+	cdgh = _mm_blend_epi16(cdgh, tmp, 0xF0);
+	for (; blocks; blocks--, p += 64) {
+		__m128i abef0 = abef, cdgh0 = cdgh;
+
+		for (unsigned g = 0; g < 16; g++) {
+			__m128i x;
+
+			if (g < 4) {
+				w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)),
+							bswap);
+			} else {
+				/* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16] */
+				x = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+				x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+				w[g & 3] = _mm_sha256msg2_epu32(x, w[(g + 3) & 3]);
+			}
+			x = _mm_add_epi32(w[g & 3], _mm_loadu_si128((const __m128i *)&K[4 * g]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, x);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(x, 0x0E));
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	tmp = _mm_shuffle_epi32(abef, 0x1B);            /* FEBA */
+	cdgh = _mm_shuffle_epi32(cdgh, 0xB1);           /* DCHG */
+	_mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(tmp, cdgh, 0xF0)); /* DCBA */
+	_mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(cdgh, tmp, 8));    /* HGFE */
+}
+
+static int cached = -1;
+
+static bool have_shani(void)
+{
+	unsigned a, b, c, d;
+
+	if (cached < 0) {
+		bool sse41 = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1);
+		bool sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+
+		cached = sse41 && sha;
+	}
+	return cached;
+}
+#endif
+
+bool sha256_use_cpu(bool use)
+{
+#if defined(__x86_64__)
+	cached = -1;
+	if (use)
+		return have_shani();
+	cached = 0;
+#else
+	(void)use;
+#endif
+	return false;
+}
+
+static void compress_blocks(uint32_t h[8], const uint8_t *p, size_t blocks)
+{
+#if defined(__x86_64__)
+	if (have_shani()) {
+		compress_shani(h, p, blocks);
+		return;
+	}
+#endif
+	for (; blocks; blocks--, p += 64)
+		compress(h, p);
+}
+
 void sha256_init(struct sha256_ctx *c)
 {
 	/* FIPS 180-4 5.3.3: the fractional parts of the square roots of the
@@ -78,8 +165,11 @@ void sha256_update(struct sha256_ctx *c, const void *p, size_t n)
 	}
 	/* Whole blocks straight from the caller's buffer: no copy for the
 	 * bulk of a kernel image. */
-	for (; n >= 64; b += 64, n -= 64)
-		compress(c->h, b);
+	if (n >= 64) {
+		compress_blocks(c->h, b, n / 64);
+		b += n & ~(size_t)63;
+		n &= 63;
+	}
 	memcpy(c->buf, b, n);
 	c->used = n;
 }

@@ -3,6 +3,7 @@
 #ifndef HVB_SHA256_H
 #define HVB_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,9 @@ void sha256(const void *buf, size_t len, uint8_t out[SHA256_DIGEST_LEN]);
 void sha256_hex(const uint8_t digest[SHA256_DIGEST_LEN], char out[SHA256_HEX_LEN]);
 /* Exactly 64 hex digits (either case) and nothing else: 0 or -EINVAL. */
 int sha256_parse_hex(const char *s, uint8_t out[SHA256_DIGEST_LEN]);
+
+/* The CPU's SHA instructions are used when present. use = false forces the
+ * portable code (tests compare the two); returns whether the CPU path is on. */
+bool sha256_use_cpu(bool use);
 
 #endif
