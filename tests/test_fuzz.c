@@ -42,3 +42,8 @@ TEST(fuzz_fat_briefly)
 {
 	run_target("fuzz_fat", 50000);
 }
+
+TEST(fuzz_netvsc_rx_briefly)
+{
+	run_target("fuzz_netvsc_rx", 100000);
+}
