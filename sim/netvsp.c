@@ -25,6 +25,14 @@
 static const uint32_t versions[] = { NVSP_VERSION_1, NVSP_VERSION_2, NVSP_VERSION_4,
 				     NVSP_VERSION_5, NVSP_VERSION_6, NVSP_VERSION_61 };
 
+/* Until sim/netdev_slirp.c is linked in (its definition wins). */
+__attribute__((weak)) struct sim_netdev *sim_netdev_slirp(const struct sim_slirp_config *c)
+{
+	(void)c;
+	fprintf(stderr, "hvsim: slirp backend not built\n");
+	return NULL;
+}
+
 bool nv_stop(struct hvsim *sim, struct sim_offer *o, const char *fmt, ...)
 {
 	char why[300];
@@ -99,7 +107,8 @@ static void comp(struct hvsim *sim, struct sim_offer *o, uint64_t tid, const voi
 	sim_chan_send(sim, o, pkt, (uint32_t)sizeof(d) + padded, false);
 }
 
-static void nvsp_comp(struct hvsim *sim, struct sim_offer *o, uint64_t tid, const struct nvsp_msg *m)
+static void nvsp_comp(struct hvsim *sim, struct sim_offer *o, uint64_t tid,
+		      const struct nvsp_msg *m)
 {
 	comp(sim, o, tid, m, nvsp_size(o->nv));
 }

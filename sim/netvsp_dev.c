@@ -11,14 +11,6 @@
 
 #define DEFAULT_MAC { 0x00, 0x15, 0x5d, 0x00, 0x00, 0x01 }
 
-/* Until sim/netdev_slirp.c is linked in (its definition wins). */
-__attribute__((weak)) struct sim_netdev *sim_netdev_slirp(const struct sim_slirp_config *c)
-{
-	(void)c;
-	fprintf(stderr, "hvsim: slirp backend not built\n");
-	return NULL;
-}
-
 static void lock(struct hvsim *sim)
 {
 	if (sim->cfg.threaded)

@@ -489,6 +489,26 @@ TEST(netvsc_bad_backend_specs)
 	}
 }
 
+/* The host withdraws the NIC: sends fail, detach releases what is left
+ * without tearing down what the host already dropped. */
+TEST(netvsc_rescinded_while_up)
+{
+	static struct nfx n;
+	struct hvsim_channel_stats st;
+	uint8_t f[60];
+
+	config(&n);
+	start(&n, NULL);
+	ping(&n, 1);
+	hvsim_rescind(n.f.sim, n.nv.ch.relid);
+	run_for(&n, WAIT / 10);
+	CHECK_EQ(n.nv.ch.state, CHANNEL_RESCINDED);
+	CHECK_EQ(n.link->send(n.link, f, arp_request(n.nv.mac, f)), -EIO);
+	CHECK_EQ(hvsim_channel_stats(n.f.sim, n.nv.ch.relid, &st), 0);
+	CHECK(st.released);
+	finish(&n);
+}
+
 /* --- teardown order (facts 6.9) ------------------------------------------------ */
 
 static void teardown_order(uint32_t vmbus, const char *want)

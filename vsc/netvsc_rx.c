@@ -15,7 +15,6 @@
 
 #define XFER_HDR sizeof(struct vmbus_xfer_page_hdr)
 #define RANGE_BYTES 8u
-#define PACKET_DATA_MIN (sizeof(struct rndis_packet) - RNDIS_HEADER_OFFSET) /* 36: after the header */
 
 static const char *const fault_names[NETVSC_RX_FAULT_KINDS] = {
 	[NETVSC_RX_SHORT_PACKET] = "a transfer-page packet cut short",
