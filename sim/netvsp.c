@@ -287,7 +287,7 @@ static int rndis_msg(struct hvsim *sim, struct sim_offer *o, const uint8_t *msg,
 		return 1;
 	case RNDIS_MSG_RESET:
 	case RNDIS_MSG_INDICATE:
-	case 9: /* SET_EX */
+	case RNDIS_MSG_SET_EX:
 		nv_stop(sim, o, "RNDIS message type %#x, which OpenVMM does not implement", type);
 		return -1;
 	default:

@@ -424,6 +424,30 @@ TEST(netvsc_back_pressure_then_progress)
 	finish(&n);
 }
 
+/* Every section busy at teardown: the SET (filter 0) goes GPA direct (the
+ * HALT after it finds the sections free again). */
+TEST(netvsc_control_goes_gpa_direct_when_no_section_is_free)
+{
+	static struct nfx n;
+	struct netvsc_params p = { .send_buf_bytes = 64 * 1024 };
+	struct hvsim_netvsp_stats st;
+	unsigned before;
+
+	config(&n);
+	start(&n, &p);
+	before = count_substr(fx_trace(&n.f), "pkt g2h relid=1 type=9 ");
+	for (uint16_t i = 0; i < 10; i++)
+		CHECK_EQ(send_echo(&n, i, 100), 0);
+	CHECK_EQ(n.nv.sections_busy, 10);
+	CHECK_EQ(netvsc_detach(&n.nv), 0);
+	CHECK_EQ(count_substr(fx_trace(&n.f), "pkt g2h relid=1 type=9 ") - before, 1);
+	netvsp_stats(&n, &st);
+	CHECK_EQ(st.packet_filter, 0);
+	CHECK(!st.rndis_up);
+	CHECK_EQ(st.frames_from_guest, 10);
+	finish(&n);
+}
+
 TEST(netvsc_send_checks_sizes)
 {
 	static struct nfx n;
