@@ -44,7 +44,7 @@ $(B)/hvboot-host-asan: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(H
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
-FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat
+FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
@@ -63,6 +63,8 @@ $(B)/fuzz_fat: tests/fuzz/fuzz_fat.c payload/fat.c lib/log.c $(HDRS) | $(B)
 
 $(B)/fuzz_storvsc: tests/fuzz/fuzz_storvsc.c $(CORE_SRC) $(HDRS) | $(B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_storvsc.c $(CORE_SRC)
+$(B)/fuzz_netvsc_rx: tests/fuzz/fuzz_netvsc_rx.c vsc/netvsc_rx.c lib/log.c $(HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netvsc_rx.c vsc/netvsc_rx.c lib/log.c
 
 # Each target for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus.
 fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))

@@ -221,24 +221,31 @@ static void ring_corrupt(struct hvsim *sim, struct sim_offer *o)
 	o->stopped = true;
 }
 
-/* storvsp's answers of one pass go out together: one publication of the
- * h2g write index and at most one signal, and until then the requests of
- * the pass count as in flight (sim_storvsp_published). */
+/* storvsp's and netvsp's packets of one pass go out together: one
+ * publication of the h2g write index and at most one signal; until then
+ * storvsp's requests of the pass count as in flight (sim_storvsp_published). */
+static bool batched(const struct sim_offer *o) { return o->storvsp || o->netvsp; }
+
 static void publish(struct hvsim *sim, struct sim_offer *o)
 {
 	bool sig;
 
-	if (!o->storvsp)
+	if (!batched(o))
 		return;
 	ring_flush(&o->out, &sig);
 	if (sig)
 		signal_guest(sim, o);
-	sim_storvsp_published(o);
+	if (o->storvsp)
+		sim_storvsp_published(o);
 }
 
 static bool device_packet(struct hvsim *sim, struct sim_offer *o, const struct ring_pkt *pkt)
 {
-	return o->storvsp ? sim_storvsp_packet(sim, o, pkt) : sim_echo_packet(sim, o, pkt);
+	if (o->storvsp)
+		return sim_storvsp_packet(sim, o, pkt);
+	if (o->netvsp)
+		return sim_netvsp_packet(sim, o, pkt);
+	return sim_echo_packet(sim, o, pkt);
 }
 
 /* One pass over a kicked (or polled) channel: first what waits for room on
@@ -250,7 +257,7 @@ static bool service(struct hvsim *sim, struct sim_offer *o)
 	struct ring_pkt pkt;
 
 	o->kicked = false;
-	if (o->storvsp)
+	if (batched(o))
 		ring_batch_begin(&o->out);
 	if (o->ntx) {
 		unsigned before = o->ntx;
@@ -289,6 +296,14 @@ static bool service(struct hvsim *sim, struct sim_offer *o)
 		signal_guest(sim, o);
 	if (bad_read_index)
 		hvb_write32(&o->in.hdr->read_index, o->in.size + 8);
+	/* netvsp: frames and RNDIS answers, now that the guest's completions
+	 * of this pass freed sub-allocations. */
+	if (o->netvsp && !o->stopped) {
+		unsigned before = o->packets_out + o->ntx;
+
+		sim_netvsp_pump(sim, o);
+		work |= o->packets_out + o->ntx != before;
+	}
 	publish(sim, o);
 	/* More waiting (the batch limit, or packets written while we read
 	 * without a signal because the ring was not empty): next step. */
@@ -297,11 +312,20 @@ static bool service(struct hvsim *sim, struct sim_offer *o)
 	return work;
 }
 
+void sim_chan_drain(struct hvsim *sim, struct sim_offer *o)
+{
+	for (unsigned pass = 0; pass < 64; pass++) {
+		if (o->state != SIM_CHAN_OPEN || o->stopped || o->ntx || !ring_pending_bytes(&o->in))
+			return;
+		service(sim, o);
+	}
+}
+
 static bool due(struct hvsim *sim, struct sim_offer *o)
 {
-	/* Only echo and storvsp have a model behind them so far; other
-	 * channels open and take signals, but nothing reads their rings. */
-	if (o->state != SIM_CHAN_OPEN || o->stopped || !(o->echo || o->storvsp))
+	/* Only echo, storvsp and netvsp have a model behind them so far;
+	 * other channels open and take signals, but nothing reads their rings. */
+	if (o->state != SIM_CHAN_OPEN || o->stopped || !(o->echo || o->storvsp || o->netvsp))
 		return false;
 	/* storvsp holding all the completions it can: its timer kicks it. */
 	if (o->storvsp && !sim_storvsp_ready(o) && !o->ntx)
@@ -335,6 +359,7 @@ void sim_chan_close(struct hvsim *sim, struct sim_offer *o)
 {
 	sim_timer_cancel(sim, SIM_TIMER_OPEN_RESULT, o->relid);
 	sim_storvsp_close(sim, o);
+	sim_netvsp_close(sim, o);
 	free(o->rxbuf);
 	for (unsigned i = 0; i < ARRAY_SIZE(o->tx); i++)
 		free(o->tx[i].buf);
@@ -472,7 +497,8 @@ static bool commit_open(struct hvsim *sim, struct sim_offer *o,
 	for (unsigned i = 0; i < ARRAY_SIZE(o->tx); i++)
 		o->tx[i].buf = malloc(o->txcap);
 	if (!o->rxbuf || !o->tx[0].buf || !o->tx[1].buf ||
-	    (o->storvsp && sim_storvsp_open(sim, o) != 0)) {
+	    (o->storvsp && sim_storvsp_open(sim, o) != 0) ||
+	    (o->netvsp && sim_netvsp_open(sim, o) != 0)) {
 		sim_violation(sim, "hvsim: out of memory for the buffers of relid %u", o->relid);
 		sim_chan_close(sim, o);
 		return false;
@@ -571,6 +597,9 @@ void sim_chan_close_msg(struct hvsim *sim, const uint8_t *data, uint32_t size)
 				      m.child_relid);
 		return;
 	}
+	/* netvsp handles what the guest wrote before closing (its REVOKEs). */
+	if (o->netvsp)
+		sim_chan_drain(sim, o);
 	/* Its GPADLs stay until torn down. */
 	sim_chan_close(sim, o);
 	sim->stats.closes++;

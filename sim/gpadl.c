@@ -362,6 +362,7 @@ void sim_gpadl_teardown(struct hvsim *sim, const uint8_t *data, uint32_t size)
 		 * the open, and so does the host. */
 		sim_chan_close(sim, o);
 	}
+	sim_netvsp_gpadl_teardown(sim, g->relid, g->handle);
 	sim_timer_cancel(sim, SIM_TIMER_GPADL_CREATED, g->handle);
 	gpadl_free(g);
 	r.gpadl = t.gpadl;

@@ -60,12 +60,14 @@ const char *hvsim_violation(struct hvsim *sim, unsigned i)
 	return sim->violations[i];
 }
 
-/* One host step: a guest message, due timers, then the channels. */
+/* One host step: a guest message, due timers, the network backend, then
+ * the channels. */
 static bool step_locked(struct hvsim *sim)
 {
 	bool busy = sim_server_step(sim);
 
 	busy |= sim_timer_step(sim);
+	busy |= sim_netvsp_step(sim);
 	busy |= sim_chan_step(sim);
 	return busy;
 }
@@ -133,7 +135,7 @@ struct hvsim *hvsim_create(const struct hvsim_config *cfg)
 	}
 	sim_hv_reset(sim);
 	sim_seam_init(sim);
-	if (sim_server_init(sim) != 0 || sim_storvsp_init(sim) != 0) {
+	if (sim_server_init(sim) != 0 || sim_storvsp_init(sim) != 0 || sim_netvsp_init(sim) != 0) {
 		hvsim_destroy(sim);
 		return NULL;
 	}
@@ -181,6 +183,7 @@ void hvsim_destroy(struct hvsim *sim)
 	}
 	sim_server_fini(sim);
 	sim_storvsp_fini(sim);
+	sim_netvsp_fini(sim);
 	sim_synic_fini(sim);
 	sim_mem_fini(sim);
 	for (unsigned i = 0; i < sim->nviolations && i < SIM_MAX_VIOLATIONS; i++)

@@ -72,6 +72,20 @@ enum hvsim_storvsp_fault {
 	HVSIM_STORVSP_OVERLONG_TRANSFER = 1u << 9,   /* first good READ: data_transfer_length + 512 */
 };
 
+/* The network VSP's misbehaviour (netvsp_faults). Seeded (sim_rand) and
+ * reproducible; "first" = the first of its kind in the whole run. */
+enum hvsim_netvsp_fault {
+	HVSIM_NETVSP_LOSS = 1u << 0,         /* ~5% of frames dropped, both ways */
+	HVSIM_NETVSP_DUPLICATE = 1u << 1,    /* ~5% of frames delivered twice, both ways */
+	HVSIM_NETVSP_REORDER = 1u << 2,      /* ~5%: a frame held and delivered after the next (or 10 ms late) */
+	HVSIM_NETVSP_CORRUPT = 1u << 3,      /* ~5% of frames to the guest: one payload byte flipped */
+	HVSIM_NETVSP_BAD_RNDIS_OFFSET = 1u << 4,     /* first data message: DataOffset past its range */
+	HVSIM_NETVSP_RANGE_OUTSIDE_BUFFER = 1u << 5, /* first transfer-page packet: an extra range past the buffer */
+	HVSIM_NETVSP_RANGE_COUNT_OVERFLOW = 1u << 6, /* first data packet: range_count 0x20000000 */
+	HVSIM_NETVSP_LINK_DOWN_UP = 1u << 7, /* after the first non-zero filter: MEDIA_DISCONNECT, MEDIA_CONNECT 50 ms later */
+	HVSIM_NETVSP_BAD_COMPLETION = 1u << 8,       /* first QUERY_CMPLT: its buffer runs past the message */
+};
+
 struct hvsim_config {
 	uint64_t seed;                  /* fixes all randomness */
 	uint32_t vmbus_max;             /* newest version offered; 0 = 6.0 */
@@ -94,6 +108,13 @@ struct hvsim_config {
 	uint32_t storvsp_max_transfer;  /* QUERY_PROPERTIES max_transfer_bytes; 0 = 1 MiB */
 	uint32_t storvsp_faults;        /* enum hvsim_storvsp_fault */
 	uint64_t medium_error_lba;      /* for HVSIM_STORVSP_MEDIUM_ERROR */
+	/* netvsp: the backend of the first netvsc offer: "loop" (answers ARP
+	 * and ICMP echo for 10.0.2.2), "slirp", "slirp,tftp=DIR,bootfile=NAME",
+	 * "tap:IFNAME"; NULL = none (the guest's frames are dropped). */
+	const char *net;
+	uint8_t mac[6];                 /* the NIC's MAC; all zero = 00:15:5d:00:00:01 */
+	uint32_t netvsp_max_version;    /* newest NVSP version accepted; 0 = 0x60001 (6.1) */
+	uint32_t netvsp_faults;         /* enum hvsim_netvsp_fault */
 };
 
 struct hvsim;
@@ -162,6 +183,27 @@ struct hvsim_storvsp_stats {
 };
 /* 0, or -ENODEV when the host has no storvsc device. */
 int hvsim_storvsp_stats(struct hvsim *sim, struct hvsim_storvsp_stats *st);
+
+/* The network VSP over the whole run (every netvsc channel). */
+struct hvsim_netvsp_stats {
+	unsigned frames_to_guest;   /* data transfer-page packets sent */
+	unsigned frames_from_guest; /* valid RNDIS PACKETs taken from the guest */
+	unsigned dropped;           /* frames lost: LOSS, a full queue, no backend, bad size */
+	unsigned control_msgs;      /* RNDIS control messages from the guest */
+	uint32_t nvsp_version;      /* the NVSP version accepted last; 0 = none yet */
+	uint32_t packet_filter;     /* the current RNDIS packet filter */
+	bool rndis_up;              /* INITIALIZE done, no HALT since */
+	unsigned tx_malformed;      /* guest RNDIS messages completed with status 2 */
+	unsigned rx_failed;         /* transfer-page packets the guest completed with status 2 */
+	/* The last channel's teardown as netvsp saw it, in order, e.g.
+	 * "revoke-recv,gpadl-recv,revoke-send,gpadl-send,close". */
+	char teardown[96];
+};
+/* 0, or -ENODEV when the host has no netvsc device. */
+int hvsim_netvsp_stats(struct hvsim *sim, struct hvsim_netvsp_stats *st);
+/* The network backend (see sim/netdev.h), or NULL. */
+struct sim_netdev;
+struct sim_netdev *hvsim_netdev(struct hvsim *sim);
 
 /* Hot-unplug: send RESCIND_CHANNELOFFER for an offered relid and stop
  * serving it. The guest must then close it (if open) and send

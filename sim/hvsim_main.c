@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvsim [--vmbus-max VERSION] [--devices LIST] [--seed N] [--cpuid PROFILE] "
-		   "[--disk FILE]... --describe\n"
+		   "[--disk FILE]... [--net BACKEND] --describe\n"
 		   "  --describe         print the host model: CPUID leaves, VMBus versions, offers, "
 		   "disks\n"
 		   "  --vmbus-max V      newest VMBus version (6.0 ... 0.13)\n"
@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		   "  --cpuid PROFILE    hyperv | none | other | no-vendor | no-hypercall | no-synic | "
 		   "no-post\n"
 		   "  --disk FILE        a raw image as the next LUN of the first storvsc (repeatable)\n"
+		   "  --net BACKEND      the first netvsc's network: loop, slirp[,tftp=DIR]"
+		   "[,bootfile=NAME], tap:IFNAME\n"
 		   "See hvsim(1).\n");
 }
 
@@ -33,7 +35,8 @@ int main(int argc, char **argv)
 		{ "vmbus-max", required_argument, 0, 'V' }, { "devices", required_argument, 0, 'd' },
 		{ "seed", required_argument, 0, 's' },      { "cpuid", required_argument, 0, 'c' },
 		{ "describe", no_argument, 0, 'D' },        { "help", no_argument, 0, 'h' },
-		{ "disk", required_argument, 0, 'k' },      { 0, 0, 0, 0 },
+		{ "disk", required_argument, 0, 'k' },      { "net", required_argument, 0, 'n' },
+		{ 0, 0, 0, 0 },
 	};
 	struct hvsim_config cfg = { .seed = 1 };
 	bool describe = false;
@@ -72,6 +75,7 @@ int main(int argc, char **argv)
 		}
 		case 'D': describe = true; break;
 		case 'k': disks[ndisks++] = optarg; break;
+		case 'n': cfg.net = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -105,6 +109,7 @@ int main(int argc, char **argv)
 		       inst, sim->offers[i].connection_id);
 	}
 	sim_storvsp_describe(sim, stdout);
+	sim_netvsp_describe(sim, stdout);
 	hvsim_destroy(sim);
 	free(disks);
 	return 0;

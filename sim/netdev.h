@@ -2,10 +2,11 @@
  * netvsp (the host side of netvsc) sends the guest's frames with send() and
  * receives the network's frames through deliver(), which the backend calls
  * from poll() (run by hvsim's step). Backends: slirp (libslirp: DHCP, TFTP,
- * NAT to host sockets), tap (a real L2 segment). */
+ * NAT to host sockets), tap (a real L2 segment), loop (a test peer). */
 #ifndef SIM_NETDEV_H
 #define SIM_NETDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,22 @@ struct sim_slirp_config {
 struct sim_netdev *sim_netdev_slirp(const struct sim_slirp_config *cfg);
 /* An existing TAP interface (needs CAP_NET_ADMIN); NULL on failure. */
 struct sim_netdev *sim_netdev_tap(const char *ifname);
+
+/* A test peer at 10.0.2.2 (MAC 52:55:0a:00:02:02) without a network stack:
+ * it answers ARP requests for 10.0.2.2 and ICMP echo requests to it (from
+ * poll(), in order) and counts what it saw. */
+#define SIM_LOOP_MAC { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 }
+#define SIM_LOOP_IP 0x0a000202u /* 10.0.2.2 */
+struct sim_netdev_loop_counts {
+	unsigned frames;       /* from the guest */
+	unsigned arp_replies;
+	unsigned icmp_replies;
+	unsigned bad_checksums; /* IPv4 header or ICMP checksum wrong: not answered */
+	unsigned ignored;       /* anything else */
+	unsigned dropped;       /* answers that found the queue full */
+};
+struct sim_netdev *sim_netdev_loop(void);
+/* The counts of a loop backend; false for another backend. */
+bool sim_netdev_loop_counts(const struct sim_netdev *nd, struct sim_netdev_loop_counts *c);
 
 #endif

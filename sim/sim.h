@@ -64,6 +64,8 @@ struct sim_txpkt {
 };
 
 struct sim_vsp_chan;
+struct sim_nv_chan;
+struct sim_netvsp;
 
 /* One offer and, once opened, its channel. Rings are seen from the host:
  * "in" is the guest->host ring (host consumes), "out" the host->guest ring
@@ -75,6 +77,7 @@ struct sim_offer {
 	uint16_t subchannel;
 	bool echo;      /* the echo device serves it */
 	bool storvsp;   /* the storage VSP serves it (class storvsc) */
+	bool netvsp;    /* the network VSP serves it (class netvsc) */
 	bool offered;   /* sent on this connection */
 	bool rescinded; /* RESCIND_CHANNELOFFER sent: gone for good */
 	bool released;  /* RELID_RELEASED came after the rescind */
@@ -92,6 +95,7 @@ struct sim_offer {
 
 	unsigned guest_signals, spurious_signals, host_signals, packets_in, packets_out;
 	struct sim_vsp_chan *vsp; /* storvsp's state while open (storvsp.c) */
+	struct sim_nv_chan *nv;   /* netvsp's state while open (netvsp.c) */
 };
 
 enum sim_gpadl_state {
@@ -124,6 +128,7 @@ enum sim_timer_kind {
 	SIM_TIMER_GPADL_CREATED, /* success: sent only if the GPADL still waits for it */
 	SIM_TIMER_OPEN_RESULT,   /* success: sent only if the channel is still opening */
 	SIM_TIMER_STORVSP,       /* storvsp's held completions (key: relid) are due: no message */
+	SIM_TIMER_NETVSP,        /* netvsp's link comes back (key: relid): no message */
 };
 
 /* A host message due at a reference time (the *_DELAY faults). */
@@ -199,6 +204,7 @@ struct hvsim {
 	unsigned chans_dropped_unload, chans_dropped_reset;
 
 	struct sim_storvsp vsp;
+	struct sim_netvsp *netvsp; /* netvsp.c; NULL when no netvsc is offered */
 
 	/* bookkeeping */
 	struct hvsim_stats stats;
@@ -287,6 +293,9 @@ bool sim_server_signal(struct hvsim *sim, uint32_t conn);
 bool sim_chan_step(struct hvsim *sim);
 /* Whether the host thread should poll soon rather than sleep. */
 bool sim_chan_polling(struct hvsim *sim);
+/* Service the g2h ring now, until it is empty (bounded): what the guest
+ * wrote before a channel message takes effect first. */
+void sim_chan_drain(struct hvsim *sim, struct sim_offer *o);
 /* Queue a packet (descriptor first) for the h2g ring and write what fits. */
 void sim_chan_send(struct hvsim *sim, struct sim_offer *o, const void *pkt, uint32_t len,
 		   bool bad_windex);
@@ -312,6 +321,23 @@ void sim_storvsp_published(struct sim_offer *o);
 /* SIM_TIMER_STORVSP fired for relid. */
 void sim_storvsp_timer(struct hvsim *sim, uint32_t relid);
 void sim_storvsp_describe(struct hvsim *sim, FILE *f);
+
+/* sim/netvsp.c, netvsp_rx.c: the network VSP (facts 6) on netvsc channels */
+int sim_netvsp_init(struct hvsim *sim); /* the backend; -errno, said on stderr */
+void sim_netvsp_fini(struct hvsim *sim);
+int sim_netvsp_open(struct hvsim *sim, struct sim_offer *o);
+void sim_netvsp_close(struct hvsim *sim, struct sim_offer *o);
+/* One inbound packet; false when the channel stopped (a violation). */
+bool sim_netvsp_packet(struct hvsim *sim, struct sim_offer *o, const struct ring_pkt *pkt);
+/* Queued control messages and frames into the h2g ring, while it has room. */
+void sim_netvsp_pump(struct hvsim *sim, struct sim_offer *o);
+/* Poll the backend, release held frames; true if it did work. */
+bool sim_netvsp_step(struct hvsim *sim);
+/* SIM_TIMER_NETVSP fired for relid. */
+void sim_netvsp_timer(struct hvsim *sim, uint32_t relid);
+/* A GPADL of relid is being torn down (before it is freed). */
+void sim_netvsp_gpadl_teardown(struct hvsim *sim, uint32_t relid, uint32_t handle);
+void sim_netvsp_describe(struct hvsim *sim, FILE *f);
 
 /* sim/scsidisk.c: the SCSI disk behind storvsp's LUNs. The data buffer is
  * the request's one GPA range, already checked to be guest RAM. */

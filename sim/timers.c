@@ -15,6 +15,7 @@ static bool timer_live(struct hvsim *sim, enum sim_timer_kind kind, uint32_t key
 	case SIM_TIMER_GPADL_CREATED: return sim_gpadl_created_due(sim, key);
 	case SIM_TIMER_OPEN_RESULT: return sim_chan_open_due(sim, key);
 	case SIM_TIMER_STORVSP: sim_storvsp_timer(sim, key); return false;
+	case SIM_TIMER_NETVSP: sim_netvsp_timer(sim, key); return false;
 	default: return true;
 	}
 }

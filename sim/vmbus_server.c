@@ -58,6 +58,7 @@ static int add_device(struct hvsim *sim, const char *key, unsigned count)
 		o->connection_id = SIM_CONNECTION_ID_BASE + o->relid;
 		o->echo = guid_equal(&dc->guid, &echo);
 		o->storvsp = strcmp(dc->key, "storvsc") == 0;
+		o->netvsp = strcmp(dc->key, "netvsc") == 0;
 	}
 	return 0;
 }

@@ -122,6 +122,21 @@ TEST(cli_bad_arguments)
 	CHECK(strstr(out, "usage: hvboot-host"));
 }
 
+TEST(cli_hvsim_describes_the_network)
+{
+	static char out[1 << 16];
+
+	if (access("build/hvsim", X_OK) != 0)
+		test_skip("build/hvsim is not built (run make test)");
+	CHECK_EQ(run("build/hvsim --net loop --describe", out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out, "Network: netvsc relid 2, MAC 00:15:5d:00:00:01, NVSP up to 0x60001, "
+			      "backend loop"), "%s", out);
+	CHECK_EQ(run("build/hvsim --net bogus --describe", out, sizeof(out)), 2);
+	CHECK(strstr(out, "unknown network backend 'bogus'"));
+	CHECK_EQ(run("build/hvsim --devices storvsc --net loop --describe", out, sizeof(out)), 2);
+	CHECK(strstr(out, "no netvsc device is offered"));
+}
+
 TEST(cli_echo_with_trace)
 {
 	static char out[1 << 16];

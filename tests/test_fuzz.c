@@ -47,3 +47,8 @@ TEST(fuzz_storvsc_briefly)
 {
 	run_target("fuzz_storvsc", 100000);
 }
+
+TEST(fuzz_netvsc_rx_briefly)
+{
+	run_target("fuzz_netvsc_rx", 100000);
+}

@@ -149,6 +149,7 @@ static_assert(offsetof(struct nvsp_msg, ndis_config.capabilities) == 12, "caps @
 #define RNDIS_MSG_INDICATE 0x00000007u
 #define RNDIS_MSG_KEEPALIVE 0x00000008u
 #define RNDIS_MSG_KEEPALIVE_C 0x80000008u
+#define RNDIS_MSG_SET_EX 0x00000009u /* OpenVMM: defined, not implemented */
 
 #define RNDIS_STATUS_SUCCESS 0x00000000u
 #define RNDIS_STATUS_FAILURE 0xC0000001u
