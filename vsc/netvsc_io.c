@@ -138,12 +138,16 @@ static int send_completion(struct netvsc *nv, uint64_t tid, uint32_t status)
 	return vmbus_send_completion(&nv->ch, tid, m, status == EMPTY_COMPLETION ? 0 : sizeof(m));
 }
 
+static void flush_pending(struct netvsc *nv);
+
 /* Until the host has the completion it does not reuse the buffer areas:
- * one that finds the ring full waits here and goes with the next poll. */
+ * one that finds the ring full waits here and goes with the next poll, or
+ * before the next completion (bring-up waits do not run netvsc_poll). */
 static void complete(struct netvsc *nv, uint64_t tid, uint32_t status)
 {
 	unsigned tail;
 
+	flush_pending(nv);
 	if (!nv->npending) {
 		int rc = send_completion(nv, tid, status);
 
