@@ -242,27 +242,23 @@ static int on_line(struct http_resp *r)
 	size_t len = r->line_len;
 	int rc = HTTP_MORE;
 
-	r->line_len = 0;
 	switch (r->phase) {
 	case HTTP_PH_STATUS:
-		if (parse_status(r))
-			return r->err;
-		r->phase = HTTP_PH_HEADERS;
+		rc = parse_status(r);
+		if (rc == 0)
+			r->phase = HTTP_PH_HEADERS;
 		break;
 	case HTTP_PH_HEADERS:
-		r->line_len = len; /* the parsers below read it */
 		rc = len == 0 ? headers_done(r) : parse_header(r);
-		r->line_len = 0;
 		break;
 	case HTTP_PH_CHUNK_SIZE:
-		r->line_len = len;
 		rc = chunk_size(r);
-		r->line_len = 0;
 		break;
 	case HTTP_PH_CHUNK_END:
 		if (len != 0)
-			return fail(r, -EPROTO, "the HTTP server's chunk is longer than its size line says");
-		r->phase = HTTP_PH_CHUNK_SIZE;
+			rc = fail(r, -EPROTO, "the HTTP server's chunk is longer than its size line says");
+		else
+			r->phase = HTTP_PH_CHUNK_SIZE;
 		break;
 	case HTTP_PH_TRAILER:
 		/* Trailer fields are read and dropped; an empty line ends them. */
@@ -274,6 +270,7 @@ static int on_line(struct http_resp *r)
 	default:
 		break;
 	}
+	r->line_len = 0;
 	return rc;
 }
 

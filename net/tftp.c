@@ -87,7 +87,7 @@ int net_tftp_get(struct net_stack *s, const struct net_url *u, uint32_t ip, void
 	struct tftp_want want;
 	struct tftp_out out;
 	char where[NET_HOST_MAX + NET_PATH_MAX + 16];
-	uint64_t last_sent;
+	uint64_t last_sent, mark;
 	unsigned tries = 0;
 	int rc;
 
@@ -113,6 +113,7 @@ int net_tftp_get(struct net_stack *s, const struct net_url *u, uint32_t ip, void
 	c->result = TFTP_CONTINUE;
 	send_out(c, &out);
 	c->last_progress = last_sent = net_now(s);
+	mark = 0;
 	/* Silence for tftp_timeout_ms after the later of the last progress and
 	 * the last retransmission sends the RRQ or the ACK again; tftp_retries
 	 * of those in a row without progress end the transfer. */
@@ -124,13 +125,16 @@ int net_tftp_get(struct net_stack *s, const struct net_url *u, uint32_t ip, void
 			break;
 		if (net_now(s) < HVB_MAX(c->last_progress, last_sent) + s->p.tftp_timeout_ms)
 			continue;
-		if (c->last_progress > last_sent)
+		/* Progress since the last retransmission starts the count again
+		 * (blocks, or the server's first answer: blocks + 1 after it). */
+		if (c->ses.blocks + c->answered != mark)
 			tries = 0;
 		if (++tries > s->p.tftp_retries)
 			break;
 		tftp_timeout(&c->ses, &out);
 		send_out(c, &out);
 		last_sent = net_now(s);
+		mark = c->ses.blocks + c->answered;
 	}
 	if (rc == -ETIMEDOUT) {
 		tftp_abort(&c->ses, TFTP_ENOTDEF, "timed out", &out);

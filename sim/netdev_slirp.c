@@ -9,6 +9,7 @@
  * re-entered from inside send(). */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,10 @@ struct sim_netdev *sim_netdev_slirp(const struct sim_slirp_config *cfg)
 			"(slirp puts it in the 128-byte BOOTP file field)\n", BOOTFILE_MAX);
 		return NULL;
 	}
+	/* slirp writes to host TCP sockets whose peer may have closed: that
+	 * must be an EPIPE it handles, not a signal that kills hvsim (QEMU
+	 * ignores SIGPIPE for the same reason). */
+	signal(SIGPIPE, SIG_IGN);
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		fprintf(stderr, "hvsim: slirp: out of memory\n");

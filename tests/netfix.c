@@ -20,10 +20,13 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* slirp's clock, optionally running faster than real time (its TCP
+ * retransmits after a second at least: a lossy test would take minutes). */
 static uint64_t now_ns(void *ctx)
 {
-	(void)ctx;
-	return mono_ns();
+	const struct nfx *f = ctx;
+
+	return mono_ns() * (f->slirp_speed ? f->slirp_speed : 1);
 }
 
 static uint64_t now_ms(void *ctx)
@@ -32,24 +35,27 @@ static uint64_t now_ms(void *ctx)
 	return mono_ns() / 1000000u;
 }
 
-static uint64_t xorshift(uint64_t *s)
+/* splitmix64: good numbers from the first call on, whatever the seed
+ * (xorshift from a small seed starts with small numbers). */
+static uint64_t mix64(uint64_t *s)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
+	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
 }
 
 /* The stack's random source: seeded, so runs repeat (a test may not need
  * unpredictability; it needs the numbers to vary). */
 static uint32_t test_random(void *ctx)
 {
-	return (uint32_t)(xorshift(ctx) >> 16);
+	return (uint32_t)(mix64(ctx) >> 16);
 }
 
 static bool roll(struct nfx *f, unsigned permille)
 {
-	return f->impair && permille && xorshift(&f->rng) % 1000 < permille;
+	return f->impair && permille && mix64(&f->rng) % 1000 < permille;
 }
 
 static int link_send(struct net_link *l, const void *frame, size_t len)
@@ -82,11 +88,24 @@ static void deliver(void *ctx, const void *frame, size_t len)
 	f->q_count++;
 }
 
+/* The stack may poll the link again from inside receive() (a transmit
+ * waiting for room), so nothing here is touched after the hand-over. */
 static void hand_over(struct nfx *f, uint8_t *frame, size_t len)
 {
 	if (f->link.receive)
 		f->link.receive(&f->link, frame, len);
 	free(frame);
+}
+
+static bool release_held(struct nfx *f)
+{
+	uint8_t *frame = f->held;
+
+	if (!frame)
+		return false;
+	f->held = NULL;
+	hand_over(f, frame, f->held_len);
+	return true;
 }
 
 static int link_poll(struct net_link *l)
@@ -115,17 +134,11 @@ static int link_poll(struct net_link *l)
 			continue;
 		}
 		hand_over(f, frame, len);
-		if (f->held) {
-			hand_over(f, f->held, f->held_len);
-			f->held = NULL;
-		}
+		release_held(f);
 	}
 	/* A held frame never waits more than one pass. */
-	if (f->held && n == 0) {
-		hand_over(f, f->held, f->held_len);
-		f->held = NULL;
+	if (n == 0 && release_held(f))
 		n++;
-	}
 	return n;
 }
 
@@ -137,15 +150,22 @@ static void link_idle(struct net_link *l)
 	nanosleep(&ts, NULL);
 }
 
-void nfx_start(struct nfx *f)
+void nfx_prepare(struct nfx *f)
 {
-	struct sim_slirp_config sc = { .now_ns = now_ns };
-	struct net_config cfg;
-	static uint64_t random_state;
-
+	if (f->root[0])
+		return;
 	log_capture();
 	strcpy(f->root, "/tmp/hvboot-net-XXXXXX");
 	CHECK(mkdtemp(f->root) != NULL);
+}
+
+void nfx_start(struct nfx *f)
+{
+	struct sim_slirp_config sc = { .now_ns = now_ns, .now_ctx = f };
+	struct net_config cfg;
+	static uint64_t random_state;
+
+	nfx_prepare(f);
 	sc.tftp_root = f->root;
 	sc.bootfile = f->bootfile;
 	f->nd = sim_netdev_slirp(&sc);
@@ -210,7 +230,7 @@ void nfx_fill(void *buf, size_t len, uint32_t seed)
 	uint8_t *p = buf;
 
 	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(xorshift(&s) >> 24);
+		p[i] = (uint8_t)(mix64(&s) >> 24);
 }
 
 #define GUARD 256
@@ -239,8 +259,22 @@ void nfx_dhcp(struct nfx *f)
 	CHECK_EQ(l.ip, 0x0a00020f);
 }
 
-void nfx_check_pools(void)
+static bool pools_clean(void *ctx)
 {
+	(void)ctx;
+	return lwip_stats.memp[MEMP_PBUF_POOL]->used == 0 &&
+	       lwip_stats.memp[MEMP_TCP_SEG]->used == 0 && lwip_stats.memp[MEMP_PBUF]->used == 0;
+}
+
+void nfx_static(struct nfx *f)
+{
+	CHECK_EQ(net_static(f->s, 0x0a00020f, 0xffffff00, 0x0a000202, 0x0a000203), 0);
+}
+
+void nfx_check_pools(struct nfx *f)
+{
+	/* A connection's FIN may still wait for its ACK: give it a moment. */
+	net_wait(f->s, pools_clean, NULL, net_now(f->s) + 3000);
 	CHECK_MSG(lwip_stats.memp[MEMP_PBUF_POOL]->used == 0, "%u pool pbufs still in use",
 		  (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used);
 	CHECK_MSG(lwip_stats.memp[MEMP_TCP_SEG]->used == 0, "%u TCP segments still in use",

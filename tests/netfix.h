@@ -23,6 +23,7 @@ struct nfx {
 	struct net_stack *s;
 	struct net_params params;
 	const char *bootfile;     /* for slirp's DHCP; set before nfx_start */
+	unsigned slirp_speed;     /* slirp's clock runs this many times real time (0: 1) */
 	/* Frames from slirp waiting for the link's poll. */
 	struct {
 		size_t len;
@@ -40,6 +41,9 @@ struct nfx {
 	struct netsrv httpd, tftpd, dnsd;
 };
 
+/* The temporary directory and log capture only (for servers that must run
+ * before slirp is configured); nfx_start does it if needed. */
+void nfx_prepare(struct nfx *f);
 /* Temp directory, slirp, the link, the stack (net_open); captures logs. */
 void nfx_start(struct nfx *f);
 /* net_close, the servers stopped, slirp destroyed, the directory removed. */
@@ -54,7 +58,9 @@ void nfx_fill(void *buf, size_t len, uint32_t seed);
 int nfx_load(struct nfx *f, const char *src, size_t cap, uint8_t **out, size_t *got);
 /* DHCP within the fixture's params; CHECKs it worked. */
 void nfx_dhcp(struct nfx *f);
+/* slirp's addresses without DHCP (faster: no ARP probe of the lease). */
+void nfx_static(struct nfx *f);
 /* Fails the test unless every pbuf and TCP segment is back in lwIP's pools. */
-void nfx_check_pools(void);
+void nfx_check_pools(struct nfx *f);
 
 #endif
