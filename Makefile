@@ -7,6 +7,8 @@ CFLAGS   ?= -O2
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDLIBS   := -lpthread
 
+B := build
+
 # The portable core: guest layers, shared wire tables, helpers.
 CORE_SRC := $(wildcard lib/*.c vmbus/*.c vsc/*.c payload/*.c)
 # hvsim, the host side.
@@ -16,32 +18,67 @@ HOSTED_SRC := boot/echo.c
 TEST_SRC := $(wildcard tests/*.c)
 HDRS     := $(wildcard lib/*.h vmbus/*.h vsc/*.h payload/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
+# hvsim's slirp network backend (sim/netdev_slirp.c) links libslirp (and
+# through it glib).
+SLIRP_CFLAGS = $(shell pkg-config --cflags slirp 2>/dev/null)
+SLIRP_LIBS   = $(shell pkg-config --libs slirp 2>/dev/null)
+
+# The network stack: lwIP 2.1.3 from Debian's source package, unpacked into
+# build/lwip-src by scripts/fetch-lwip.sh on demand (never committed), with
+# our lwipopts.h and arch/cc.h (net/port/); net/ is the port and the
+# clients. Only the lwIP files the configuration uses are built.
+LWIP       := $(B)/lwip-src/lwip
+LWIP_FILES := core/init.c core/def.c core/dns.c core/inet_chksum.c core/ip.c \
+              core/mem.c core/memp.c core/netif.c core/pbuf.c core/stats.c \
+              core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c core/udp.c \
+              core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c \
+              core/ipv4/ip4.c core/ipv4/ip4_addr.c netif/ethernet.c
+LWIP_SRCS  := $(addprefix $(LWIP)/src/,$(LWIP_FILES))
+LWIP_OBJS  := $(patsubst %.c,$(B)/lwip-obj/%.o,$(LWIP_FILES))
+LWIP_INC   := -Inet/port -I$(LWIP)/src/include
+NET_SRC    := $(wildcard net/*.c)
+NET_HDRS   := $(wildcard net/*.h net/port/*.h net/port/arch/*.h)
+
 # The native backend must build freestanding for x86_64 (it runs after
 # ExitBootServices, with no OS and no libc).
 FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin \
                 -fno-stack-protector -mno-red-zone -fno-pic -mcmodel=kernel -I.
 
-B := build
-
-.PHONY: all test run bench fuzz deps check-deps clean
+.PHONY: all test run bench fuzz deps check-deps lwip-src clean
 
 all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
 
 $(B)/hvboot-host: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(SLIRP_CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(SLIRP_CFLAGS) -o $@ sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
 
+# lwIP itself: third-party code, built with its own warnings shown but not
+# fatal, under the sanitizers like everything the tests run (the
+# freestanding build comes with the UEFI image).
+$(LWIP_SRCS) &:
+	./scripts/fetch-lwip.sh
+
+lwip-src: $(LWIP_SRCS)
+
+$(B)/lwip-obj/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O1 $(SAN) -Wall -Wno-address $(LWIP_INC) -I. -c -o $@ $<
+
+$(B)/liblwip.a: $(LWIP_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
 # Tests run under ASan and UBSan.
-$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/hvboot-host-asan: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(SLIRP_CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
 FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx
@@ -85,10 +122,10 @@ run: check-deps all
 # Benchmarks: one JSON object per line, each a ratio to a reference
 # measured in the same run. Not a test: these machines are noisy.
 $(B)/bench: tests/bench/bench_ring.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O2 -o $@ tests/bench/bench_ring.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS_COMMON) -O2 $(SLIRP_CFLAGS) -o $@ tests/bench/bench_ring.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/bench_disk: tests/bench/bench_disk.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O2 -o $@ tests/bench/bench_disk.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS_COMMON) -O2 $(SLIRP_CFLAGS) -o $@ tests/bench/bench_disk.c $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
 
 # A GPT disk with a FAT32 ESP holding a 256 MiB file of random bytes.
 $(B)/bench-disk.img: scripts/mkdisk.sh | $(B)

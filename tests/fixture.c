@@ -28,6 +28,11 @@ void log_clear(void)
 	logbuf[0] = '\0';
 }
 void log_dump(void) { fprintf(stderr, "--- log ---\n%s--- end ---\n", logbuf); }
+void log_capture(void)
+{
+	log_clear();
+	hvb_log_set_sink(capture, NULL);
+}
 
 unsigned count_substr(const char *hay, const char *needle)
 {

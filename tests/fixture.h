@@ -37,6 +37,8 @@ void log_capture_start(void);
 bool log_has(const char *needle);
 void log_clear(void);
 void log_dump(void);
+/* Starts capturing log lines without a simulator (the network tests). */
+void log_capture(void);
 /* The trace so far (NUL-terminated). */
 const char *fx_trace(struct fx *f);
 unsigned count_substr(const char *hay, const char *needle);
