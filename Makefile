@@ -48,8 +48,11 @@ FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin
 
 all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
 
-$(B)/hvboot-host: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(SLIRP_CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
+# hvboot-host: the stack on hvsim, the network (net/, lwIP) included.
+HOST_PROG := boot/host_main.c boot/host_net.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC)
+
+$(B)/hvboot-host: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip-opt.a | $(B)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip-opt.a $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(SLIRP_CFLAGS) -o $@ sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
@@ -73,12 +76,22 @@ $(B)/liblwip.a: $(LWIP_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+# The same without sanitizers, for the programs.
+LWIP_OBJS_OPT := $(patsubst %.c,$(B)/lwip-obj-opt/%.o,$(LWIP_FILES))
+$(B)/lwip-obj-opt/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O2 -Wall -Wno-address $(LWIP_INC) -I. -c -o $@ $<
+
+$(B)/liblwip-opt.a: $(LWIP_OBJS_OPT)
+	rm -f $@
+	ar rcs $@ $^
+
 # Tests run under ASan and UBSan.
 $(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
-$(B)/hvboot-host-asan: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(SLIRP_CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
+$(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
 FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx

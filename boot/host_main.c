@@ -19,6 +19,7 @@
 #include "../vmbus/vmbus.h"
 #include "../vsc/storvsc.h"
 #include "echo.h"
+#include "host_net.h"
 
 #define MAX_DISKS 8
 
@@ -46,14 +47,19 @@ static void usage(FILE *f)
 		"  echo                 the same, plus: open hvsim's echo channel, move data both\n"
 		"                       ways (inband round trips, DMA through GPA-direct ranges),\n"
 		"                       close it and tear its GPADL down\n"
-		"  load SPEC OUT        load a file from a simulated disk into OUT and print its\n"
-		"                       size and SHA-256. SPEC: scsi:<lun>/<path>,\n"
-		"                       scsi:<lun>:<partition>/<path> or scsi:<lun>@<lba>+<count>,\n"
-		"                       optionally followed by #sha256=<64 hex digits>\n"
+		"  load SPEC OUT        load a file from a simulated disk or the network into OUT\n"
+		"                       and print its size and SHA-256. SPEC: scsi:<lun>/<path>,\n"
+		"                       scsi:<lun>:<partition>/<path>, scsi:<lun>@<lba>+<count>,\n"
+		"                       tftp://host[:port]/path, http://host[:port]/path or dhcp\n"
+		"                       (the lease's bootfile), optionally followed by\n"
+		"                       #sha256=<64 hex digits>\n"
 		"options:\n"
 		"  --disk FILE          a raw disk image for the SCSI controller (repeatable:\n"
 		"                       LUN 0, 1, ...)\n"
 		"  --queue-depth N      storvsc requests in flight (default 32)\n"
+		"  --net BACKEND        the simulated NIC's network: slirp[,tftp=DIR][,bootfile=NAME]\n"
+		"                       (NAT to this machine's sockets at 10.0.2.2) or tap:IFNAME\n"
+		"  --max-size BYTES     largest network download (default 512 MiB)\n"
 		"  --vmbus-max VERSION  newest VMBus version the simulated host speaks (6.0 ... 0.13)\n"
 		"  --devices LIST       devices the host offers, e.g. storvsc,netvsc,heartbeat*4\n"
 		"  --trace FILE         write hvsim's message trace to FILE (see hvsim(1))\n"
@@ -70,6 +76,7 @@ struct opts {
 	const char *spec, *out;
 	const char *disks[MAX_DISKS + 1];
 	unsigned ndisks, packets, queue_depth;
+	uint64_t max_size;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -80,6 +87,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "threaded", no_argument, 0, 'T' },        { "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },            { "packets", required_argument, 0, 'p' },
 		{ "disk", required_argument, 0, 'D' },      { "queue-depth", required_argument, 0, 'q' },
+		{ "net", required_argument, 0, 'N' },       { "max-size", required_argument, 0, 'M' },
 		{ 0, 0, 0, 0 },
 	};
 	int c, left;
@@ -87,6 +95,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->cfg.seed = 1;
 	o->packets = 1000;
+	o->max_size = 512ull << 20;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -104,6 +113,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'v': hvb_log_set_level(HVB_LOG_DEBUG); break;
 		case 'p': o->packets = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'q': o->queue_depth = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'N': o->cfg.net = optarg; break;
+		case 'M': o->max_size = strtoull(optarg, NULL, 0); break;
 		case 'D':
 			if (o->ndisks == MAX_DISKS) {
 				fprintf(stderr, "hvboot-host: at most %u disks\n", MAX_DISKS);
@@ -144,6 +155,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		 * pages touched cost memory). */
 		o->cfg.mem_mib = (size_t)HVB_MIN(64 + 2 * (total >> 20), 16384ull);
 	}
+	if (o->cfg.net) /* room for the largest download (mapped lazily) */
+		o->cfg.mem_mib = HVB_MAX(o->cfg.mem_mib, (size_t)(128 + (o->max_size >> 20)));
 	return 0;
 }
 
@@ -265,11 +278,15 @@ static int run(struct hv_seam *seam, const struct opts *o)
 		if (strcmp(o->command, "echo") == 0) {
 			rc = run_echo(&vb, o->packets);
 		} else if (strcmp(o->command, "load") == 0) {
-			rc = run_disks(&vb, o);
+			rc = strncmp(o->spec, "scsi:", 5) == 0
+				     ? run_disks(&vb, o)
+				     : host_net_run(&vb, o->spec, o->out, o->max_size, print_line, stdout);
 		} else {
 			vmbus_inventory(&vb, print_line, stdout);
 			if (o->ndisks)
 				rc = run_disks(&vb, o);
+			if (rc == 0 && o->cfg.net)
+				rc = host_net_run(&vb, NULL, NULL, 0, print_line, stdout);
 		}
 		rc2 = vmbus_shutdown(&vb);
 		rc = rc ? rc : rc2;
@@ -291,9 +308,9 @@ int main(int argc, char **argv)
 	rc = parse(argc, argv, &o);
 	if (rc)
 		return rc;
-	if (strcmp(o.command, "load") == 0 && strncmp(o.spec, "scsi:", 5) != 0) {
-		fprintf(stderr, "hvboot-host: '%s' is not a disk source (scsi:...); network sources "
-			"arrive with stage 4\n", o.spec);
+	if (strcmp(o.command, "load") == 0 && strncmp(o.spec, "scsi:", 5) != 0 && !o.cfg.net) {
+		fprintf(stderr, "hvboot-host: '%s' is a network source: give the NIC a network "
+			"with --net slirp (or tap:IFNAME)\n", o.spec);
 		return 2;
 	}
 	if (o.trace_path) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "netsrv.h"
 
 #define HOST "build/hvboot-host-asan"
 
@@ -226,6 +227,42 @@ TEST(cli_load_errors_and_raw_blocks)
 	CHECK(strstr(out, "512 bytes"));
 	snprintf(cmd, sizeof(cmd), "cmp -n 512 %s/disk.img %s/mbr", dir, dir);
 	CHECK_EQ(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_EQ(system(cmd), 0);
+}
+
+/* The README's network promise: a file served on this machine, loaded over
+ * netvsc, lwIP and slirp's NAT at 10.0.2.2; and one from slirp's TFTP. */
+TEST(cli_load_over_the_network)
+{
+	static char out[1 << 16], cmd[1024];
+	static char dir[] = "/tmp/hvboot-net-XXXXXX";
+	struct netsrv httpd;
+	int rc;
+
+	if (access(HOST, X_OK) != 0)
+		test_skip(HOST " is not built (run make test)");
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd), "head -c 2000001 /dev/urandom > %s/f.bin", dir);
+	CHECK_EQ(system(cmd), 0);
+	httpd_start(&httpd, dir);
+	snprintf(cmd, sizeof(cmd), HOST " --net slirp load http://10.0.2.2:%u/f/f.bin %s/h", httpd.port,
+		 dir);
+	rc = run(cmd, out, sizeof(out));
+	netsrv_stop(&httpd);
+	CHECK_MSG(rc == 0, "%s", out);
+	CHECK(strstr(out, ": 2000001 bytes in"));
+	CHECK(strstr(out, "audit: clean"));
+	snprintf(cmd, sizeof(cmd), "cmp %s/f.bin %s/h", dir, dir);
+	CHECK_EQ(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), HOST " --net slirp,tftp=%s load tftp://10.0.2.2/f.bin %s/t", dir, dir);
+	CHECK_EQ(run(cmd, out, sizeof(out)), 0);
+	CHECK(strstr(out, "audit: clean"));
+	snprintf(cmd, sizeof(cmd), "cmp %s/f.bin %s/t", dir, dir);
+	CHECK_EQ(system(cmd), 0);
+	/* without a network the user is told what to add */
+	CHECK_EQ(run(HOST " load http://10.0.2.2/x /tmp/x", out, sizeof(out)), 2);
+	CHECK(strstr(out, "give the NIC a network with --net slirp"));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_EQ(system(cmd), 0);
 }
