@@ -77,7 +77,8 @@ int host_net_run(struct vmbus *vb, const char *spec, const char *out_path, uint6
 	rc = netvsc_attach(&nv, vb, offer, NULL);
 	if (rc)
 		return rc;
-	netvsc_inventory(&nv, line, line_ctx);
+	if (!spec)
+		netvsc_inventory(&nv, line, line_ctx); /* the inventory command */
 	cfg.link = netvsc_link(&nv);
 	cfg.clock = (struct net_clock){ now_ms, vb->hv };
 	cfg.random = (struct net_random){ next_random, vb->hv };
