@@ -81,7 +81,7 @@ $(B)/hvboot-host-asan: boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(H
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(SLIRP_CFLAGS) -o $@ boot/host_main.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
-FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_gpt fuzz_fat
+FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_gpt fuzz_fat fuzz_tftp fuzz_http fuzz_dhcp
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
@@ -97,6 +97,16 @@ $(B)/fuzz_gpt: tests/fuzz/fuzz_gpt.c payload/gpt.c payload/blkdev.c lib/crc32.c 
 
 $(B)/fuzz_fat: tests/fuzz/fuzz_fat.c payload/fat.c lib/log.c $(HDRS) | $(B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_fat.c payload/fat.c lib/log.c
+
+# The network parsers are pure code: no lwIP in these.
+$(B)/fuzz_tftp: tests/fuzz/fuzz_tftp.c net/tftp_proto.c net/url.c lib/sha256.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_tftp.c net/tftp_proto.c net/url.c lib/sha256.c lib/log.c
+
+$(B)/fuzz_http: tests/fuzz/fuzz_http.c net/http_parse.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_http.c net/http_parse.c lib/log.c
+
+$(B)/fuzz_dhcp: tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c
 
 # Each target for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus.
 fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))

@@ -42,3 +42,18 @@ TEST(fuzz_fat_briefly)
 {
 	run_target("fuzz_fat", 50000);
 }
+
+TEST(fuzz_tftp_briefly)
+{
+	run_target("fuzz_tftp", 100000);
+}
+
+TEST(fuzz_http_briefly)
+{
+	run_target("fuzz_http", 50000);
+}
+
+TEST(fuzz_dhcp_briefly)
+{
+	run_target("fuzz_dhcp", 100000);
+}
