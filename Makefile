@@ -94,7 +94,7 @@ $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
-FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx
+FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx fuzz_tftp fuzz_http fuzz_dhcp
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
@@ -115,6 +115,16 @@ $(B)/fuzz_storvsc: tests/fuzz/fuzz_storvsc.c $(CORE_SRC) $(HDRS) | $(B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_storvsc.c $(CORE_SRC)
 $(B)/fuzz_netvsc_rx: tests/fuzz/fuzz_netvsc_rx.c vsc/netvsc_rx.c lib/log.c $(HDRS) | $(B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_netvsc_rx.c vsc/netvsc_rx.c lib/log.c
+
+# The network parsers are pure code: no lwIP in these.
+$(B)/fuzz_tftp: tests/fuzz/fuzz_tftp.c net/tftp_proto.c net/url.c lib/sha256.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_tftp.c net/tftp_proto.c net/url.c lib/sha256.c lib/log.c
+
+$(B)/fuzz_http: tests/fuzz/fuzz_http.c net/http_parse.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_http.c net/http_parse.c lib/log.c
+
+$(B)/fuzz_dhcp: tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c
 
 # Each target for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus.
 fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))

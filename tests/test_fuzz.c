@@ -52,3 +52,18 @@ TEST(fuzz_netvsc_rx_briefly)
 {
 	run_target("fuzz_netvsc_rx", 100000);
 }
+
+TEST(fuzz_tftp_briefly)
+{
+	run_target("fuzz_tftp", 100000);
+}
+
+TEST(fuzz_http_briefly)
+{
+	run_target("fuzz_http", 50000);
+}
+
+TEST(fuzz_dhcp_briefly)
+{
+	run_target("fuzz_dhcp", 100000);
+}
