@@ -151,7 +151,7 @@ int net_poll(struct net_stack *s)
 	return n;
 }
 
-static void report_progress(struct net_stack *s, bool force)
+void net_progress_report(struct net_stack *s, bool force)
 {
 	uint64_t now;
 
@@ -176,7 +176,7 @@ int net_wait(struct net_stack *s, bool (*done)(void *ctx), void *ctx, uint64_t d
 			return -ETIMEDOUT;
 		if (net_poll(s) == 0)
 			s->link->idle(s->link);
-		report_progress(s, false);
+		net_progress_report(s, false);
 	}
 }
 
