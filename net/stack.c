@@ -254,8 +254,11 @@ int net_resolve(struct net_stack *s, const char *host, uint32_t *ip)
 		*ip = net_ip4_host(&addr);
 		return 0;
 	}
-	if (e != ERR_INPROGRESS)
+	if (e == ERR_VAL)
 		return net_fail(s, -EIO, "cannot look up %s: no DNS server is known", host);
+	if (e != ERR_INPROGRESS)
+		return net_fail(s, -EIO, "cannot look up %s: lwIP refused the lookup (error %d)", host,
+				e);
 	rc = net_wait(s, dns_done, s, net_now(s) + s->p.dns_timeout_ms);
 	if (rc == -ETIMEDOUT) {
 		s->dns.gen++;

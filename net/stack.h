@@ -28,7 +28,7 @@ struct net_http {
 	struct net_stack *s;
 	struct tcp_pcb *pcb;
 	struct http_resp resp;
-	char req[NET_PATH_MAX + NET_HOST_MAX + 128];
+	char req[NET_PATH_MAX + NET_HOST_MAX + 192];
 	size_t req_len, req_sent;
 	bool connected, closed, stop, done;
 	int err;             /* a negative errno once failed */

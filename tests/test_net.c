@@ -546,3 +546,41 @@ TEST(net_stack_lifecycle)
 	nfx_finish(&f);
 	free(data);
 }
+
+/* Every wait ends: DHCP on a dead link or one that loses everything, an
+ * HTTP server that accepts and says nothing. */
+TEST(net_timeouts)
+{
+	struct nfx f = { .params = { .dhcp_timeout_ms = 300, .http_idle_ms = 300,
+				     .http_timeout_ms = 60000 },
+			 .loss = 1000 };
+	char url[128];
+	uint8_t *buf;
+	size_t got;
+
+	nfx_start(&f);
+	httpd_start(&f.httpd, f.root);
+	f.link.up = false;
+	CHECK_EQ(net_dhcp(f.s, NULL), -ETIMEDOUT);
+	CHECK(strstr(net_error(f.s), "within 300 ms: the link is down"));
+	f.link.up = true;
+	f.impair = true;
+	CHECK_EQ(net_dhcp(f.s, NULL), -ETIMEDOUT);
+	CHECK(strstr(net_error(f.s), "is a DHCP server on the network?"));
+	/* net_load without an address tries DHCP first, and says so. */
+	CHECK_EQ(nfx_load(&f, "dhcp", 10, &buf, &got), -ETIMEDOUT);
+	free(buf);
+	f.impair = false;
+	nfx_static(&f);
+	http_url(url, sizeof(url), &f, "/hang");
+	load_fails(&f, url, 10, -ETIMEDOUT, "no data for 300 ms", true);
+	/* The whole-transfer bound, with a patient idle bound. */
+	net_close(f.s);
+	f.cfg.params.http_timeout_ms = 200;
+	f.cfg.params.http_idle_ms = 10000;
+	f.s = net_open(&f.cfg);
+	CHECK(f.s != NULL);
+	nfx_static(&f);
+	load_fails(&f, url, 10, -ETIMEDOUT, "the transfer took longer than 200 ms", true);
+	nfx_finish(&f);
+}
