@@ -63,6 +63,9 @@ int net_dhcp(struct net_stack *s, struct net_lease *out)
 	rc = net_wait(s, have_address, s, net_now(s) + s->p.dhcp_timeout_ms);
 	if (rc) {
 		dhcp_release_and_stop(&s->netif);
+		if (rc == -ETIMEDOUT && !s->link->up)
+			return net_fail(s, rc, "no DHCP lease on link %s within %u ms: the link is down",
+					s->link->name, s->p.dhcp_timeout_ms);
 		if (rc == -ETIMEDOUT)
 			return net_fail(s, rc,
 					"no DHCP lease on link %s within %u ms (is a DHCP server on the network?)",

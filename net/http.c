@@ -35,6 +35,7 @@ static void drop_pcb(struct net_http *h)
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, NULL);
 	tcp_sent(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
 	tcp_err(pcb, NULL);
 	if (tcp_close(pcb) != ERR_OK)
 		tcp_abort(pcb);
@@ -76,6 +77,18 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	(void)pcb;
 	(void)len;
 	if (h && h->req_sent < h->req_len)
+		push_request(h);
+	return ERR_OK;
+}
+
+/* Every second or so while connected: a request that did not fit (or met
+ * ERR_MEM) goes on without waiting for an ACK that may never come. */
+static err_t on_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct net_http *h = arg;
+
+	(void)pcb;
+	if (h && h->connected && h->req_sent < h->req_len)
 		push_request(h);
 	return ERR_OK;
 }
@@ -169,6 +182,7 @@ static int exchange(struct net_stack *s, const struct net_url *u, uint32_t ip, v
 	struct net_http *h = &s->http;
 	ip_addr_t addr;
 	char host[NET_HOST_MAX + 8];
+	err_t e;
 	int n, rc;
 
 	memset(h, 0, sizeof(*h));
@@ -191,10 +205,14 @@ static int exchange(struct net_stack *s, const struct net_url *u, uint32_t ip, v
 	tcp_err(h->pcb, on_err);
 	tcp_recv(h->pcb, on_recv);
 	tcp_sent(h->pcb, on_sent);
+	tcp_poll(h->pcb, on_poll, 2);
 	ip_addr_set_ip4_u32_val(addr, lwip_htonl(ip));
 	h->last_activity = net_now(s);
-	if (tcp_connect(h->pcb, &addr, u->port, on_connected) != ERR_OK) {
+	e = tcp_connect(h->pcb, &addr, u->port, on_connected);
+	if (e != ERR_OK) {
 		drop_pcb(h);
+		if (e == ERR_RTE)
+			return net_fail(s, -ENETUNREACH, "http://%s: no route to the server", where);
 		return net_fail(s, -ENOMEM, "http://%s: lwIP could not start the connection", where);
 	}
 	for (;;) {

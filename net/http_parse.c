@@ -102,7 +102,7 @@ static int parse_status(struct http_resp *r)
 		return fail(r, -EPROTO, "the server's answer does not start with an HTTP/1.x status line");
 	r->status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
 	for (size_t i = 13; i < n && j + 1 < sizeof(r->reason); i++)
-		r->reason[j++] = (unsigned char)l[i] >= 0x20 && l[i] != 0x7f ? l[i] : '?';
+		r->reason[j++] = l[i] >= 0x20 && l[i] < 0x7f ? l[i] : '?';
 	r->reason[j] = '\0';
 	return 0;
 }

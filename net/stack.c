@@ -151,7 +151,7 @@ int net_poll(struct net_stack *s)
 	return n;
 }
 
-static void report_progress(struct net_stack *s, bool force)
+void net_progress_report(struct net_stack *s, bool force)
 {
 	uint64_t now;
 
@@ -176,7 +176,7 @@ int net_wait(struct net_stack *s, bool (*done)(void *ctx), void *ctx, uint64_t d
 			return -ETIMEDOUT;
 		if (net_poll(s) == 0)
 			s->link->idle(s->link);
-		report_progress(s, false);
+		net_progress_report(s, false);
 	}
 }
 
@@ -254,8 +254,11 @@ int net_resolve(struct net_stack *s, const char *host, uint32_t *ip)
 		*ip = net_ip4_host(&addr);
 		return 0;
 	}
-	if (e != ERR_INPROGRESS)
+	if (e == ERR_VAL)
 		return net_fail(s, -EIO, "cannot look up %s: no DNS server is known", host);
+	if (e != ERR_INPROGRESS)
+		return net_fail(s, -EIO, "cannot look up %s: lwIP refused the lookup (error %d)", host,
+				e);
 	rc = net_wait(s, dns_done, s, net_now(s) + s->p.dns_timeout_ms);
 	if (rc == -ETIMEDOUT) {
 		s->dns.gen++;

@@ -28,7 +28,7 @@ struct net_http {
 	struct net_stack *s;
 	struct tcp_pcb *pcb;
 	struct http_resp resp;
-	char req[NET_PATH_MAX + NET_HOST_MAX + 128];
+	char req[NET_PATH_MAX + NET_HOST_MAX + 192];
 	size_t req_len, req_sent;
 	bool connected, closed, stop, done;
 	int err;             /* a negative errno once failed */
@@ -99,6 +99,8 @@ int net_http_get(struct net_stack *s, const struct net_url *u, void *dst, size_t
 /* The transfer counters the progress callback sees. */
 void net_progress_begin(struct net_stack *s);
 void net_progress_set(struct net_stack *s, uint64_t bytes, uint64_t total);
+/* Calls the progress callback: at most every NET_PROGRESS_MS, or now. */
+void net_progress_report(struct net_stack *s, bool force);
 
 static inline uint32_t net_ip4_host(const ip_addr_t *a)
 {

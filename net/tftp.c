@@ -144,12 +144,14 @@ int net_tftp_get(struct net_stack *s, const struct net_url *u, uint32_t ip, void
 	c->pcb = NULL;
 	if (rc == -EIO)
 		return net_fail(s, rc, "tftp://%s: the network stack stopped", where);
-	if (rc == -ETIMEDOUT)
+	if (rc == -ETIMEDOUT && !c->ses.tid_known)
 		return net_fail(s, rc, "tftp://%s: no answer from the TFTP server after %u tries of %u ms",
 				where, s->p.tftp_retries + 1, s->p.tftp_timeout_ms);
+	if (rc == -ETIMEDOUT)
+		return net_fail(s, rc, "tftp://%s: the TFTP server went silent after %zu bytes (%u tries of %u ms)",
+				where, c->ses.got, s->p.tftp_retries + 1, s->p.tftp_timeout_ms);
 	if (c->result < 0)
 		return net_fail(s, c->result, "tftp://%s: %s", where, c->ses.msg);
 	*got = c->ses.got;
-	net_progress_set(s, c->ses.got, c->ses.got);
 	return 0;
 }

@@ -162,7 +162,7 @@ void nfx_prepare(struct nfx *f)
 void nfx_start(struct nfx *f)
 {
 	struct sim_slirp_config sc = { .now_ns = now_ns, .now_ctx = f };
-	struct net_config cfg;
+	struct net_config *cfg = &f->cfg;
 	static uint64_t random_state;
 
 	nfx_prepare(f);
@@ -183,13 +183,15 @@ void nfx_start(struct nfx *f)
 	f->link.idle = link_idle;
 	f->link.ctx = f;
 	random_state = f->rng ^ 0x5deece66du;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.link = &f->link;
-	cfg.clock.now_ms = now_ms;
-	cfg.random.next = test_random;
-	cfg.random.ctx = &random_state;
-	cfg.params = f->params;
-	f->s = net_open(&cfg);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->link = &f->link;
+	cfg->clock.now_ms = now_ms;
+	cfg->random.next = test_random;
+	cfg->random.ctx = &random_state;
+	cfg->params = f->params;
+	cfg->progress = f->progress;
+	cfg->progress_ctx = f->progress_ctx;
+	f->s = net_open(cfg);
 	CHECK(f->s != NULL);
 }
 

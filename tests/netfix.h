@@ -22,6 +22,9 @@ struct nfx {
 	struct net_link link;
 	struct net_stack *s;
 	struct net_params params;
+	struct net_config cfg;    /* what nfx_start opened the stack with */
+	void (*progress)(const struct net_progress *p, void *ctx);
+	void *progress_ctx;
 	const char *bootfile;     /* for slirp's DHCP; set before nfx_start */
 	unsigned slirp_speed;     /* slirp's clock runs this many times real time (0: 1) */
 	/* Frames from slirp waiting for the link's poll. */

@@ -216,6 +216,8 @@ static void http_route(int c, const char *root, uint16_t port, const char *path)
 		static const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 					"zz\r\nhello\r\n0\r\n\r\n";
 		write_all(c, r, sizeof(r) - 1);
+	} else if (strcmp(path, "/hang") == 0) {
+		sleep(2); /* accepted, never answered */
 	} else if (strcmp(path, "/close") != 0) {
 		http_reply(c, "404 Not Found", "Content-Type: text/plain\r\n", "not here\n");
 	}

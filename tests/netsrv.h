@@ -22,6 +22,7 @@
  *   /biglen/NAME       Content-Length: 1000000000, then the file
  *   /badchunk          a chunk-size line that is not hex
  *   /close             closes without answering
+ *   /hang              says nothing for 2 s, then closes
  *   anything else      404 Not Found */
 struct netsrv {
 	pid_t pid;

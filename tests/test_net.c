@@ -480,3 +480,107 @@ TEST(net_tftp_lockstep_loss)
 	nfx_finish(&f);
 	free(data);
 }
+
+struct seen {
+	unsigned calls;
+	uint64_t last_bytes, total;
+	bool backwards;
+};
+
+static void on_progress(const struct net_progress *p, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->calls++;
+	if (p->bytes < s->last_bytes)
+		s->backwards = true;
+	s->last_bytes = p->bytes;
+	s->total = p->total;
+}
+
+static bool never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+void net_port_assert(const char *msg, const char *file, int line);
+
+/* Progress during a transfer; one stack at a time; close and open again;
+ * an lwIP assertion stops the stack instead of hanging it. */
+TEST(net_stack_lifecycle)
+{
+	size_t len = 4 << 20;
+	struct seen seen = { 0 };
+	struct nfx f = { .progress = on_progress, .progress_ctx = &seen };
+	uint8_t *data = malloc(len);
+	struct net_progress p;
+	char url[128];
+
+	CHECK(data != NULL);
+	nfx_fill(data, len, 15);
+	nfx_start(&f);
+	nfx_file(&f, "p", data, len);
+	httpd_start(&f.httpd, f.root);
+	nfx_static(&f);
+	CHECK(net_open(&f.cfg) == NULL);
+	CHECK(log_has("a network stack is open already"));
+	tftpd_start(&f.tftpd, f.root, TFTPD_NORMAL);
+	snprintf(url, sizeof(url), "tftp://10.0.2.2:%u/p", f.tftpd.port);
+	load_and_compare(&f, url, data, len);
+	net_get_progress(f.s, &p);
+	CHECK_EQ(p.bytes, len);
+	CHECK(seen.calls > 0 && !seen.backwards && seen.total == len);
+	/* Close, open again on the same link: a fresh lease works. */
+	net_close(f.s);
+	f.s = net_open(&f.cfg);
+	CHECK(f.s != NULL);
+	nfx_dhcp(&f);
+	http_url(url, sizeof(url), &f, "/f/p");
+	load_and_compare(&f, url, data, len);
+	/* An lwIP assertion: logged, and every later operation fails. */
+	net_port_assert("test", "here.c", 1);
+	CHECK(log_has("lwIP assertion \"test\" failed at here.c:1"));
+	CHECK_EQ(net_wait(f.s, never, NULL, net_now(f.s) + 1000), -EIO);
+	load_fails(&f, url, len, -EIO, "the network stack is stopped", true);
+	nfx_finish(&f);
+	free(data);
+}
+
+/* Every wait ends: DHCP on a dead link or one that loses everything, an
+ * HTTP server that accepts and says nothing. */
+TEST(net_timeouts)
+{
+	struct nfx f = { .params = { .dhcp_timeout_ms = 300, .http_idle_ms = 300,
+				     .http_timeout_ms = 60000 },
+			 .loss = 1000 };
+	char url[128];
+	uint8_t *buf;
+	size_t got;
+
+	nfx_start(&f);
+	httpd_start(&f.httpd, f.root);
+	f.link.up = false;
+	CHECK_EQ(net_dhcp(f.s, NULL), -ETIMEDOUT);
+	CHECK(strstr(net_error(f.s), "within 300 ms: the link is down"));
+	f.link.up = true;
+	f.impair = true;
+	CHECK_EQ(net_dhcp(f.s, NULL), -ETIMEDOUT);
+	CHECK(strstr(net_error(f.s), "is a DHCP server on the network?"));
+	/* net_load without an address tries DHCP first, and says so. */
+	CHECK_EQ(nfx_load(&f, "dhcp", 10, &buf, &got), -ETIMEDOUT);
+	free(buf);
+	f.impair = false;
+	nfx_static(&f);
+	http_url(url, sizeof(url), &f, "/hang");
+	load_fails(&f, url, 10, -ETIMEDOUT, "no data for 300 ms", true);
+	/* The whole-transfer bound, with a patient idle bound. */
+	net_close(f.s);
+	f.cfg.params.http_timeout_ms = 200;
+	f.cfg.params.http_idle_ms = 10000;
+	f.s = net_open(&f.cfg);
+	CHECK(f.s != NULL);
+	nfx_static(&f);
+	load_fails(&f, url, 10, -ETIMEDOUT, "the transfer took longer than 200 ms", true);
+	nfx_finish(&f);
+}

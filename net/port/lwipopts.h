@@ -77,7 +77,8 @@
 #define MEMP_NUM_TCP_PCB 4
 #define MEMP_NUM_TCP_PCB_LISTEN 1
 #define MEMP_NUM_TCP_SEG 1024
-#define MEMP_NUM_UDP_PCB 4
+/* DHCP, TFTP, and up to four for DNS (a random source port per query). */
+#define MEMP_NUM_UDP_PCB 8
 
 /* Memory: static pools (no malloc: the freestanding build has none).
  * Receive pbufs hold a whole Ethernet frame each (1514 bytes). */
