@@ -156,9 +156,13 @@ $(B)/bench-disk.img: scripts/mkdisk.sh | $(B)
 	./scripts/mkdisk.sh $@ 300 $(B)/big.bin:/big.bin
 	rm -f $(B)/big.bin
 
-bench: check-deps $(B)/bench $(B)/bench_disk $(B)/bench-disk.img
+$(B)/bench_net: tests/bench/bench_net.c tests/netsrv.c $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip-opt.a | $(B)
+	$(CC) $(CFLAGS_COMMON) -O2 -Itests $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ tests/bench/bench_net.c tests/netsrv.c $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip-opt.a $(SLIRP_LIBS) $(LDLIBS)
+
+bench: check-deps $(B)/bench $(B)/bench_disk $(B)/bench-disk.img $(B)/bench_net
 	$(B)/bench
 	$(B)/bench_disk $(B)/bench-disk.img
+	$(B)/bench_net
 
 check-deps:
 	@./scripts/deps.sh --check-or-install

@@ -10,7 +10,7 @@ set -euo pipefail
 # glib's (libglib2.0-dev). dpkg-dev and xz-utils unpack lwIP's source
 # package.
 PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk
-	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils)
+	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
