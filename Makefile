@@ -60,7 +60,7 @@ $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
 
-# lwIP itself: third-party code, built with its own warnings shown but not
+# lwIP itself: third-party code, built with warnings shown but not
 # fatal, under the sanitizers like everything the tests run (the
 # freestanding build comes with the UEFI image).
 $(LWIP_SRCS) &:
@@ -70,7 +70,7 @@ lwip-src: $(LWIP_SRCS)
 
 $(B)/lwip-obj/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -g -O1 $(SAN) -Wall -Wno-address $(LWIP_INC) -I. -c -o $@ $<
+	$(CC) -std=gnu11 -g -O1 $(SAN) -Wall -Wextra $(LWIP_INC) -I. -c -o $@ $<
 
 $(B)/liblwip.a: $(LWIP_OBJS)
 	rm -f $@

@@ -44,7 +44,8 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "hvboot: lwIP's source needs a deb-src entry for Debian bookworm main. As root run:" >&2
-		echo "  printf '%s\\n' '${stanza//$'\n'/"' '"}' > $srcfile" >&2
+		[ -f "$srcfile" ] ||
+			echo "  printf '%s\\n' '${stanza//$'\n'/"' '"}' > $srcfile" >&2
 		echo "  apt-get update" >&2
 		echo "then run $0 again." >&2
 		exit 1
