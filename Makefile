@@ -15,6 +15,9 @@ CORE_SRC := $(wildcard lib/*.c vmbus/*.c vsc/*.c payload/*.c)
 SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
 # Hosted-only guest helpers (the echo client) used by hvboot-host and tests.
 HOSTED_SRC := boot/echo.c
+# The portable part of boot/: the main flow and diag output, in the image
+# and in the hosted tests alike.
+BOOT_SRC := boot/flow.c boot/json.c
 TEST_SRC := $(wildcard tests/*.c)
 HDRS     := $(wildcard lib/*.h vmbus/*.h vsc/*.h payload/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
@@ -87,8 +90,8 @@ $(B)/liblwip-opt.a: $(LWIP_OBJS_OPT)
 	ar rcs $@ $^
 
 # Tests run under ASan and UBSan.
-$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
+$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(BOOT_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(BOOT_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)

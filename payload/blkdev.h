@@ -17,6 +17,11 @@ struct blkdev {
 	 * error already logged as a sentence naming the device and the LBA. */
 	int (*read)(struct blkdev *d, uint64_t lba, uint64_t count, void *dst);
 	void *ctx;
+	/* Optional: told the bytes of each piece of a read as it lands (a
+	 * progress bar's feed). Set by whoever loads; implementations that
+	 * split reads call it, others need not. */
+	void (*progress)(void *ctx, uint64_t bytes);
+	void *progress_ctx;
 };
 
 static inline int blkdev_read(struct blkdev *d, uint64_t lba, uint64_t count, void *dst)

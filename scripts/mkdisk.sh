@@ -21,7 +21,12 @@ for spec in "$@"; do
 	dest=${spec#*:}
 	[ "$dest" = "$spec" ] && dest=/$(basename "$src")
 	dir=$(dirname "$dest")
-	[ "$dir" != "/" ] && mmd -D s -i "$part" "::$dir" 2>/dev/null || true
+	# mmd makes one level at a time: create every parent of dest.
+	path=""
+	for comp in $(echo "$dir" | tr '/' ' '); do
+		path="$path/$comp"
+		mmd -D s -i "$part" "::$path" 2>/dev/null || true
+	done
 	mcopy -o -i "$part" "$src" "::$dest"
 done
 dd if="$part" of="$img" bs=1M seek=1 conv=notrunc status=none

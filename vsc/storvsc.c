@@ -719,6 +719,8 @@ static void read_done(struct storvsc_cmd *cmd)
 		return;
 	}
 	got = cmd->transferred / bs;
+	if (got && j->l->dev.progress)
+		j->l->dev.progress(j->l->dev.progress_ctx, (uint64_t)got * bs);
 	if (got < want) {
 		/* A short transfer: read the rest again; it must progress. */
 		if (got == 0 && cmd->retries++ >= STORVSC_RETRIES) {
