@@ -17,7 +17,9 @@ SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
 HOSTED_SRC := boot/echo.c
 # The portable part of boot/: the main flow and diag output, in the image
 # and in the hosted tests alike.
-BOOT_SRC := boot/flow.c boot/json.c
+BOOT_SRC := boot/flow.c boot/json.c boot/pagetable.c boot/config.c boot/fbcon.c boot/progress.c
+# The image's own: GNU-EFI entry, newlib's OS hooks.
+EFI_BOOT_SRC := boot/efi_main.c boot/efi_libc.c
 TEST_SRC := $(wildcard tests/*.c)
 HDRS     := $(wildcard lib/*.h vmbus/*.h vsc/*.h payload/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
@@ -47,9 +49,9 @@ NET_HDRS   := $(wildcard net/*.h net/port/*.h net/port/arch/*.h)
 FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin \
                 -fno-stack-protector -mno-red-zone -fno-pic -mcmodel=kernel -I.
 
-.PHONY: all test run bench fuzz deps check-deps lwip-src clean
+.PHONY: all test run diag bench fuzz deps check-deps lwip-src clean
 
-all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
+all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o $(B)/hvboot.efi $(B)/mkcpio
 
 # hvboot-host: the stack on hvsim, the network (net/, lwIP) included.
 HOST_PROG := boot/host_main.c boot/host_net.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC)
@@ -62,6 +64,51 @@ $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 
 $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
+
+# --- hvboot.efi ---------------------------------------------------------------
+# The UEFI image: the same core as the hosted build (only boot/ and arch/
+# differ), compiled freestanding against newlib (built by
+# scripts/build-newlib.sh from Debian's newlib-source) and GNU-EFI, linked
+# with our linker.ld into an ELF shared object that objcopy turns into a
+# PE32+ EFI application. -fpic: the firmware loads it anywhere and crt0
+# relocates it; -mno-red-zone: firmware interrupts run on our stack until
+# ExitBootServices; -fshort-wchar: UEFI strings are UCS-2.
+NEWLIB    := $(B)/newlib
+EFI_INC   := -nostdinc -isystem $(shell $(CC) -print-file-name=include) -isystem $(NEWLIB)/include \
+             -I/usr/include/efi -I/usr/include/efi/x86_64
+EFI_FLAGS := -std=gnu11 -O2 -g0 -ffreestanding -fno-stack-protector -fpic -fshort-wchar \
+             -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DHVB_EFI \
+             -I. $(LWIP_INC) $(EFI_INC)
+EFI_SRC   := $(CORE_SRC) $(NET_SRC) $(BOOT_SRC) $(EFI_BOOT_SRC) arch/x86_64/native.c \
+             arch/bridge.c arch/x86_64/bridge_uart.c
+EFI_OBJS  := $(patsubst %.c,$(B)/efi-obj/%.o,$(EFI_SRC))
+EFI_LWIP_OBJS := $(patsubst %.c,$(B)/efi-lwip/%.o,$(LWIP_FILES))
+
+$(NEWLIB)/lib/libc.a:
+	./scripts/build-newlib.sh $(B)
+
+$(B)/efi-obj/%.o: %.c $(HDRS) $(NET_HDRS) $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
+
+$(B)/efi-obj/font8x16.o: $(B)/font8x16.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
+
+$(B)/efi-lwip/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h $(NEWLIB)/lib/libc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_FLAGS) -Wall -Wno-address -c -o $@ $<
+
+$(B)/hvboot.so: linker.ld $(EFI_OBJS) $(B)/efi-obj/font8x16.o $(EFI_LWIP_OBJS) $(B)/linux_entry.o
+	ld -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined -o $@ \
+		/usr/lib/crt0-efi-x86_64.o $(EFI_OBJS) $(B)/efi-obj/font8x16.o $(EFI_LWIP_OBJS) \
+		$(B)/linux_entry.o -L/usr/lib -lefi -lgnuefi $(NEWLIB)/lib/libc.a \
+		$(shell $(CC) -print-libgcc-file-name)
+
+$(B)/hvboot.efi: $(B)/hvboot.so
+	objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j .reloc \
+		--target=efi-app-x86_64 --subsystem=10 $< $@
+	@echo "hvboot.efi: $$(stat -c %s $@) bytes"
 
 # lwIP itself: third-party code, built with warnings shown but not
 # fatal, under the sanitizers like everything the tests run (the
@@ -140,10 +187,17 @@ fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))
 test: check-deps all $(B)/tests $(B)/hvboot-host-asan $(addprefix $(B)/,$(FUZZ_TARGETS))
 	$(B)/tests
 
-# The main job. Today: the whole stack against the simulated host, listing
-# what the host offers. Booting Linux in QEMU arrives with stage 5.
+# The main job: hvboot.efi in QEMU+OVMF against hvsim over the bridge loads
+# Debian's kernel from the SCSI disk and a busybox initrd over TFTP, hands
+# off, and Linux prints the marker. `make diag` runs diag mode the same way.
 run: check-deps all
-	$(B)/hvboot-host inventory
+	./scripts/run-qemu.sh --build $(B) --mode $(or $(MODE),boot)
+
+diag: check-deps all
+	./scripts/run-qemu.sh --build $(B) --mode diag
+
+$(B)/mkcpio: tools/mkcpio.c | $(B)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $<
 
 # Benchmarks: one JSON object per line, each a ratio to a reference
 # measured in the same run. Not a test: these machines are noisy.

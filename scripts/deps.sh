@@ -8,9 +8,13 @@ set -euo pipefail
 
 # libslirp-dev: hvsim's slirp network backend; its pkg-config file needs
 # glib's (libglib2.0-dev). dpkg-dev and xz-utils unpack lwIP's source
-# package.
+# package. The UEFI image: gnu-efi, newlib-source (built freestanding by
+# scripts/build-newlib.sh), nasm; running it: qemu-system-x86 and ovmf;
+# the handoff payload: busybox-static (the kernel is downloaded, not
+# installed, by scripts/payload.sh).
 PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk
-	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl)
+	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl
+	gnu-efi newlib-source nasm qemu-system-x86 ovmf busybox-static)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,3 +34,4 @@ if [ ${#missing[@]} -ne 0 ]; then
 fi
 
 "$(dirname "$0")/fetch-lwip.sh" >/dev/null
+"$(dirname "$0")/build-newlib.sh" "$(dirname "$0")/../build" >/dev/null
