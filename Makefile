@@ -15,6 +15,13 @@ CORE_SRC := $(wildcard lib/*.c vmbus/*.c vsc/*.c payload/*.c)
 SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
 # Hosted-only guest helpers (the echo client) used by hvboot-host and tests.
 HOSTED_SRC := boot/echo.c
+# The UEFI image's pure boot/ modules (the configuration, the framebuffer
+# console, progress lines): in the tests now, in the image with stage 5.
+BOOT_SRC := boot/config.c boot/fbcon.c boot/progress.c
+# fbcon's font, generated from a Debian console font (console-setup-linux)
+# at build time and never committed.
+FONT_PSF ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
+FONT_C   := $(B)/font8x16.c
 TEST_SRC := $(wildcard tests/*.c)
 HDRS     := $(wildcard lib/*.h vmbus/*.h vsc/*.h payload/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
@@ -46,7 +53,11 @@ FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin
 
 .PHONY: all test run bench fuzz deps check-deps lwip-src clean
 
-all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
+# The boot/ modules must build freestanding too: objects only, a check
+# that they need nothing a UEFI image lacks.
+BOOT_FS_OBJS := $(patsubst boot/%.c,$(B)/freestanding/%.o,$(BOOT_SRC)) $(B)/freestanding/font8x16.o
+
+all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o $(BOOT_FS_OBJS)
 
 # hvboot-host: the stack on hvsim, the network (net/, lwIP) included.
 HOST_PROG := boot/host_main.c boot/host_net.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC)
@@ -59,6 +70,19 @@ $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 
 $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
+
+$(B)/freestanding/%.o: boot/%.c $(HDRS) | $(B)
+	@mkdir -p $(dir $@)
+	$(CC) $(FREESTANDING) -c -o $@ $<
+
+$(B)/freestanding/font8x16.o: $(FONT_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(FREESTANDING) -c -o $@ $<
+
+# The font table; the PSF file is a prerequisite only when present, so that
+# a missing one gets mkfont.sh's sentence, not make's.
+$(FONT_C): scripts/mkfont.sh $(wildcard $(FONT_PSF)) | $(B)
+	./scripts/mkfont.sh $(FONT_PSF) $@
 
 # lwIP itself: third-party code, built with warnings shown but not
 # fatal, under the sanitizers like everything the tests run (the
@@ -87,8 +111,8 @@ $(B)/liblwip-opt.a: $(LWIP_OBJS_OPT)
 	ar rcs $@ $^
 
 # Tests run under ASan and UBSan.
-$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
+$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(BOOT_SRC) $(FONT_C) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(BOOT_SRC) $(FONT_C) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)

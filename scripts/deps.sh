@@ -8,9 +8,10 @@ set -euo pipefail
 
 # libslirp-dev: hvsim's slirp network backend; its pkg-config file needs
 # glib's (libglib2.0-dev). dpkg-dev and xz-utils unpack lwIP's source
-# package.
+# package. console-setup-linux: the console font fbcon's glyphs are
+# generated from (scripts/mkfont.sh).
 PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk
-	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl)
+	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl console-setup-linux)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
