@@ -20,6 +20,10 @@ HOSTED_SRC := boot/echo.c
 BOOT_SRC := boot/flow.c boot/json.c boot/pagetable.c boot/config.c boot/fbcon.c boot/progress.c
 # The image's own: GNU-EFI entry, newlib's OS hooks.
 EFI_BOOT_SRC := boot/efi_main.c boot/efi_libc.c
+# fbcon's font, generated from a Debian console font (console-setup-linux)
+# at build time and never committed.
+FONT_PSF ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
+FONT_C   := $(B)/font8x16.c
 TEST_SRC := $(wildcard tests/*.c)
 HDRS     := $(wildcard lib/*.h vmbus/*.h vsc/*.h payload/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
@@ -91,7 +95,7 @@ $(B)/efi-obj/%.o: %.c $(HDRS) $(NET_HDRS) $(NEWLIB)/lib/libc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
 
-$(B)/efi-obj/font8x16.o: $(B)/font8x16.c
+$(B)/efi-obj/font8x16.o: $(FONT_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
 
@@ -109,6 +113,11 @@ $(B)/hvboot.efi: $(B)/hvboot.so
 	objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j .reloc \
 		--target=efi-app-x86_64 --subsystem=10 $< $@
 	@echo "hvboot.efi: $$(stat -c %s $@) bytes"
+
+# The font table; the PSF file is a prerequisite only when present, so that
+# a missing one gets mkfont.sh's sentence, not make's.
+$(FONT_C): scripts/mkfont.sh $(wildcard $(FONT_PSF)) | $(B)
+	./scripts/mkfont.sh $(FONT_PSF) $@
 
 # lwIP itself: third-party code, built with warnings shown but not
 # fatal, under the sanitizers like everything the tests run (the
@@ -137,8 +146,8 @@ $(B)/liblwip-opt.a: $(LWIP_OBJS_OPT)
 	ar rcs $@ $^
 
 # Tests run under ASan and UBSan.
-$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(BOOT_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(BOOT_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
+$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(BOOT_SRC) $(FONT_C) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(BOOT_SRC) $(FONT_C) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)

@@ -13,9 +13,10 @@
 	"the forms are scsi:<lun>/<path>, scsi:<lun>:<partition>/<path> and "              \
 	"scsi:<lun>@<lba>+<count>, each optionally followed by #sha256=<64 hex digits>"
 
-static int bad(const char *spec, const char *what)
+/* Sets the phrase source_parse_quiet hands back. */
+static int bad(const char **why, const char *what)
 {
-	log_err("disk source \"%.120s\": %s; %s", spec, what, FORMS);
+	*why = what;
 	return -EINVAL;
 }
 
@@ -39,28 +40,28 @@ static bool parse_num(const char **p, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static int parse_path(const char *spec, const char **p, struct disk_source *out)
+static int parse_path(const char **why, const char **p, struct disk_source *out)
 {
 	const char *s = *p;
 	size_t len = 0;
 
 	while (s[len] && s[len] != '#') {
 		if ((unsigned char)s[len] < 0x20 || (unsigned char)s[len] >= 0x7f)
-			return bad(spec, "the path has a character that is not printable ASCII");
+			return bad(why, "the path has a character that is not printable ASCII");
 		if (++len >= SOURCE_PATH_MAX)
-			return bad(spec, "the path is longer than 255 characters");
+			return bad(why, "the path is longer than 255 characters");
 	}
 	if (len < 2)
-		return bad(spec, "the path names no file");
+		return bad(why, "the path names no file");
 	if (s[len - 1] == '/')
-		return bad(spec, "the path ends in '/' and so names a directory, not a file");
+		return bad(why, "the path ends in '/' and so names a directory, not a file");
 	memcpy(out->path, s, len);
 	out->path[len] = '\0';
 	*p = s + len;
 	return 0;
 }
 
-int source_parse(const char *spec, struct disk_source *out)
+int source_parse_quiet(const char *spec, struct disk_source *out, const char **why)
 {
 	static const char digest_tag[] = "#sha256=";
 	const char *p = spec;
@@ -68,24 +69,25 @@ int source_parse(const char *spec, struct disk_source *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	*why = "";
 	if (strncmp(p, "scsi:", 5) != 0)
-		return bad(spec, "it does not start with \"scsi:\"");
+		return bad(why, "it does not start with \"scsi:\"");
 	p += 5;
 	if (!parse_num(&p, SOURCE_LUN_MAX, &v))
-		return bad(spec, "the LUN is not a number in 0..255");
+		return bad(why, "the LUN is not a number in 0..255");
 	out->lun = (unsigned)v;
 	switch (*p) {
 	case ':':
 		p++;
 		if (!parse_num(&p, SOURCE_PART_MAX, &v) || v == 0)
-			return bad(spec, "the partition is not a number in 1..8192");
+			return bad(why, "the partition is not a number in 1..8192");
 		out->partition = (unsigned)v;
 		if (*p != '/')
-			return bad(spec, "the partition number is not followed by /<path>");
+			return bad(why, "the partition number is not followed by /<path>");
 		/* fall through */
 	case '/':
 		out->kind = SOURCE_FILE;
-		rc = parse_path(spec, &p, out);
+		rc = parse_path(why, &p, out);
 		if (rc)
 			return rc;
 		break;
@@ -93,24 +95,34 @@ int source_parse(const char *spec, struct disk_source *out)
 		p++;
 		out->kind = SOURCE_RAW;
 		if (!parse_num(&p, UINT64_MAX, &out->lba))
-			return bad(spec, "the LBA is not a 64-bit decimal number");
+			return bad(why, "the LBA is not a 64-bit decimal number");
 		if (*p != '+')
-			return bad(spec, "the LBA is not followed by +<count>");
+			return bad(why, "the LBA is not followed by +<count>");
 		p++;
 		if (!parse_num(&p, UINT64_MAX - out->lba, &out->count) || out->count == 0)
-			return bad(spec, "the block count is not a number from 1 up to 2^64 - LBA");
+			return bad(why, "the block count is not a number from 1 up to 2^64 - LBA");
 		break;
 	default:
-		return bad(spec, "the LUN is not followed by /, : or @");
+		return bad(why, "the LUN is not followed by /, : or @");
 	}
 	if (*p == '\0')
 		return 0;
 	if (strncmp(p, digest_tag, sizeof(digest_tag) - 1) != 0)
-		return bad(spec, "only #sha256=<digest> may follow the location");
+		return bad(why, "only #sha256=<digest> may follow the location");
 	if (sha256_parse_hex(p + sizeof(digest_tag) - 1, out->digest) != 0)
-		return bad(spec, "the SHA-256 digest is not exactly 64 hex digits");
+		return bad(why, "the SHA-256 digest is not exactly 64 hex digits");
 	out->has_digest = true;
 	return 0;
+}
+
+int source_parse(const char *spec, struct disk_source *out)
+{
+	const char *why;
+	int rc = source_parse_quiet(spec, out, &why);
+
+	if (rc)
+		log_err("disk source \"%.120s\": %s; %s", spec, why, FORMS);
+	return rc;
 }
 
 void source_format(const struct disk_source *s, char *out, size_t len)

@@ -37,6 +37,10 @@ struct disk_source {
 /* Parses spec into *out. 0, or -EINVAL with one log line saying what is
  * wrong and what the forms are. */
 int source_parse(const char *spec, struct disk_source *out);
+/* The same without logging: 0, or -EINVAL with *why a phrase ("the path
+ * names no file"), for callers that word the error themselves (the boot
+ * configuration names the file and line). */
+int source_parse_quiet(const char *spec, struct disk_source *out, const char **why);
 
 /* The text form of s (what source_parse reads back), for messages. */
 void source_format(const struct disk_source *s, char *out, size_t len);

@@ -11,10 +11,11 @@ set -euo pipefail
 # package. The UEFI image: gnu-efi, newlib-source (built freestanding by
 # scripts/build-newlib.sh), nasm; running it: qemu-system-x86 and ovmf;
 # the handoff payload: busybox-static (the kernel is downloaded, not
-# installed, by scripts/payload.sh).
+# installed, by scripts/payload.sh); console-setup-linux: the console font
+# fbcon's glyphs are generated from (scripts/mkfont.sh).
 PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk
 	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl
-	gnu-efi newlib-source nasm qemu-system-x86 ovmf busybox-static)
+	gnu-efi newlib-source nasm qemu-system-x86 ovmf busybox-static console-setup-linux)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
