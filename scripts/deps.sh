@@ -8,9 +8,13 @@ set -euo pipefail
 
 # libslirp-dev: hvsim's slirp network backend; its pkg-config file needs
 # glib's (libglib2.0-dev). dpkg-dev and xz-utils unpack lwIP's source
-# package.
+# package. dnsmasq-base: the DHCP and TFTP server of the TAP tests
+# (tests/test_tap.c), the program only: the `dnsmasq` package adds a
+# system service that its installation starts, a DNS server on port 53 of
+# every interface that nothing here wants (the tests run their own dnsmasq
+# in a network namespace of their own).
 PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk
-	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl)
+	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl dnsmasq-base)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
