@@ -62,7 +62,7 @@ int host_net_run(struct vmbus *vb, const char *spec, const char *out_path, uint6
 	struct net_lease lease;
 	struct net_stack *st;
 	uint8_t digest[SHA256_DIGEST_LEN];
-	char hex[65], text[400];
+	char hex[65], text[720];
 	uint64_t gpa, pages = HVB_PAGES(max_bytes);
 	double t0;
 	size_t got = 0;
@@ -88,10 +88,21 @@ int host_net_run(struct vmbus *vb, const char *spec, const char *out_path, uint6
 		goto out;
 	}
 	rc = net_dhcp(st, &lease);
+	if (!spec) {
+		/* inventory: the lease is a row of its own under the NIC's
+		 * (or why there is none); that is all we wanted. */
+		char row[640];
+
+		if (rc == 0)
+			net_lease_row(&lease, row, sizeof(row));
+		else
+			snprintf(row, sizeof(row), "lease none: %s", net_error(st));
+		snprintf(text, sizeof(text), "%s  %s", cfg.link->name, row);
+		line(text, line_ctx);
+		goto out_stack;
+	}
 	if (rc)
 		goto out_stack;
-	if (!spec)
-		goto out_stack; /* inventory: the lease is all we wanted */
 	dst = s->alloc(s, pages, &gpa);
 	if (!dst) {
 		log_err("no room in guest memory for a %llu-byte download", (unsigned long long)max_bytes);

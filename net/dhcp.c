@@ -1,6 +1,7 @@
 /* Addresses: a DHCP lease through lwIP (with the boot fields from our own
  * parse of the ACK, netif.c snoops it), or a static setup. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lwip/dhcp.h"
@@ -90,6 +91,38 @@ int net_dhcp(struct net_stack *s, struct net_lease *out)
 	log_info("net: DHCP lease %s, gateway %s, next-server %s%s%s", ip, gw, srv,
 		 l->bootfile[0] ? ", boot file " : "", l->bootfile);
 	return 0;
+}
+
+static void ip_or_dash(uint32_t ip, char out[16])
+{
+	if (ip)
+		net_ip_str(ip, out);
+	else
+		memcpy(out, "-", 2);
+}
+
+void net_lease_row(const struct net_lease *l, char *out, size_t cap)
+{
+	char ip[16], mask[20], gw[16], dns[16], srv[16], next[16];
+	unsigned prefix = 0;
+
+	while (prefix < 32 && (l->mask & (0x80000000u >> prefix)))
+		prefix++;
+	/* Contiguous: the ones end where the mask's bits end. */
+	if (l->mask == (prefix ? ~0u << (32 - prefix) : 0)) {
+		snprintf(mask, sizeof(mask), "/%u", prefix);
+	} else {
+		mask[0] = ' ';
+		net_ip_str(l->mask, mask + 1);
+	}
+	net_ip_str(l->ip, ip);
+	ip_or_dash(l->gateway, gw);
+	ip_or_dash(l->dns[0], dns);
+	ip_or_dash(l->server, srv);
+	ip_or_dash(l->next_server, next);
+	snprintf(out, cap, "lease %s%s  router %s  dns %s  server %s  next-server %s  tftp-server %s  "
+		 "bootfile %s", ip, mask, gw, dns, srv, next, l->tftp_server[0] ? l->tftp_server : "-",
+		 l->bootfile[0] ? l->bootfile : "-");
 }
 
 int net_static(struct net_stack *s, uint32_t ip, uint32_t mask, uint32_t gateway, uint32_t dns)

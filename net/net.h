@@ -92,6 +92,11 @@ uint64_t net_now(struct net_stack *s);
 
 /* A DHCP lease within params.dhcp_timeout_ms: 0, -ETIMEDOUT, -EIO. */
 int net_dhcp(struct net_stack *s, struct net_lease *lease);
+/* The lease as one inventory row: "lease 10.0.2.15/24  router 10.0.2.2
+ * dns 10.0.2.3  server 10.0.2.2  next-server 10.0.2.2  tftp-server -
+ * bootfile vmlinuz" ("-" where a field is absent; the mask as a prefix
+ * length unless it is not contiguous). */
+void net_lease_row(const struct net_lease *l, char *out, size_t cap);
 /* A fixed address instead (gateway may be 0); dns may be 0. */
 int net_static(struct net_stack *s, uint32_t ip, uint32_t mask, uint32_t gateway, uint32_t dns);
 /* The lease or static setup in force; NULL before either. */

@@ -153,5 +153,10 @@ int net_tftp_get(struct net_stack *s, const struct net_url *u, uint32_t ip, void
 	if (c->result < 0)
 		return net_fail(s, c->result, "tftp://%s: %s", where, c->ses.msg);
 	*got = c->ses.got;
+	/* What the server agreed to: real servers differ (dnsmasq honours
+	 * blksize and tsize but ignores windowsize). */
+	log_debug("net: tftp://%s: %zu bytes in blocks of %u, window %u%s%s", where, c->ses.got,
+		  c->ses.blksize, c->ses.windowsize, c->ses.have_tsize ? ", tsize given" : "",
+		  c->ses.fell_back ? ", after the server refused the options" : "");
 	return 0;
 }

@@ -12,10 +12,14 @@ set -euo pipefail
 # scripts/build-newlib.sh), nasm; running it: qemu-system-x86 and ovmf;
 # the handoff payload: busybox-static (the kernel is downloaded, not
 # installed, by scripts/payload.sh); console-setup-linux: the console font
-# fbcon's glyphs are generated from (scripts/mkfont.sh).
+# fbcon's glyphs are generated from (scripts/mkfont.sh); dnsmasq-base: the DHCP and TFTP server of the TAP
+# tests (tests/test_tap.c), the program only: the `dnsmasq` package adds a
+# system service, a DNS server on port 53 of every interface, that nothing
+# here wants.
 PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk
 	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl
-	gnu-efi newlib-source nasm qemu-system-x86 ovmf busybox-static console-setup-linux)
+	gnu-efi newlib-source nasm qemu-system-x86 ovmf busybox-static console-setup-linux
+	dnsmasq-base)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -239,13 +239,18 @@ void nfx_fill(void *buf, size_t len, uint32_t seed)
 
 int nfx_load(struct nfx *f, const char *src, size_t cap, uint8_t **out, size_t *got)
 {
+	return nfx_stack_load(f->s, src, cap, out, got);
+}
+
+int nfx_stack_load(struct net_stack *s, const char *src, size_t cap, uint8_t **out, size_t *got)
+{
 	uint8_t *buf = malloc(cap + GUARD);
 	uint8_t digest[32];
 	int rc;
 
 	CHECK(buf != NULL);
 	memset(buf, 0xa5, cap + GUARD);
-	rc = net_load(f->s, src, buf, cap, got, digest);
+	rc = net_load(s, src, buf, cap, got, digest);
 	for (size_t i = cap; i < cap + GUARD; i++)
 		CHECK_MSG(buf[i] == 0xa5, "%s: byte %zu past the %zu-byte buffer was written",
 			  src, i - cap, cap);
@@ -275,8 +280,13 @@ void nfx_static(struct nfx *f)
 
 void nfx_check_pools(struct nfx *f)
 {
+	nfx_stack_check_pools(f->s);
+}
+
+void nfx_stack_check_pools(struct net_stack *s)
+{
 	/* A connection's FIN may still wait for its ACK: give it a moment. */
-	net_wait(f->s, pools_clean, NULL, net_now(f->s) + 3000);
+	net_wait(s, pools_clean, NULL, net_now(s) + 3000);
 	CHECK_MSG(lwip_stats.memp[MEMP_PBUF_POOL]->used == 0, "%u pool pbufs still in use",
 		  (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used);
 	CHECK_MSG(lwip_stats.memp[MEMP_TCP_SEG]->used == 0, "%u TCP segments still in use",

@@ -59,11 +59,14 @@ void nfx_fill(void *buf, size_t len, uint32_t seed);
  * untouched; returns net_load's result, the bytes in *out (malloc'd, the
  * caller frees) and checks the guard. */
 int nfx_load(struct nfx *f, const char *src, size_t cap, uint8_t **out, size_t *got);
+/* The same on any open stack (the TAP tests run it on netvsc). */
+int nfx_stack_load(struct net_stack *s, const char *src, size_t cap, uint8_t **out, size_t *got);
 /* DHCP within the fixture's params; CHECKs it worked. */
 void nfx_dhcp(struct nfx *f);
 /* slirp's addresses without DHCP (faster: no ARP probe of the lease). */
 void nfx_static(struct nfx *f);
 /* Fails the test unless every pbuf and TCP segment is back in lwIP's pools. */
 void nfx_check_pools(struct nfx *f);
+void nfx_stack_check_pools(struct net_stack *s);
 
 #endif

@@ -20,7 +20,8 @@
 #include "harness.h"
 #include "netsrv.h"
 
-static int bound_socket(int type, uint16_t port, uint16_t *got)
+/* addr in host byte order (INADDR_LOOPBACK for most servers). */
+static int bound_socket(int type, uint32_t addr, uint16_t port, uint16_t *got)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 	socklen_t al = sizeof(a);
@@ -28,7 +29,7 @@ static int bound_socket(int type, uint16_t port, uint16_t *got)
 
 	CHECK(fd >= 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = htonl(addr);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		close(fd);
 		return -1;
@@ -265,9 +266,9 @@ static void http_serve(int ls, const char *root, uint16_t port)
 	}
 }
 
-void httpd_start(struct netsrv *srv, const char *root)
+void httpd_start_at(struct netsrv *srv, const char *root, uint32_t addr)
 {
-	int ls = bound_socket(SOCK_STREAM, 0, &srv->port);
+	int ls = bound_socket(SOCK_STREAM, addr, 0, &srv->port);
 
 	CHECK(ls >= 0);
 	CHECK(listen(ls, 8) == 0);
@@ -278,6 +279,11 @@ void httpd_start(struct netsrv *srv, const char *root)
 		_exit(0);
 	}
 	close(ls);
+}
+
+void httpd_start(struct netsrv *srv, const char *root)
+{
+	httpd_start_at(srv, root, INADDR_LOOPBACK);
 }
 
 /* ---- TFTP ---- */
@@ -384,7 +390,7 @@ static void tftp_transfer(struct xfer *x, bool oack_sent)
 			if (x->mode == TFTPD_STRANGER && x->stranger < 0 && base == 0) {
 				uint16_t port;
 
-				x->stranger = bound_socket(SOCK_DGRAM, 0, &port);
+				x->stranger = bound_socket(SOCK_DGRAM, INADDR_LOOPBACK, 0, &port);
 				put16(b, 3);
 				put16(b + 2, 1);
 				tftp_send(x->stranger, &x->peer, b, 8);
@@ -428,7 +434,7 @@ static void tftp_session(int main_fd, const uint8_t *req, size_t n, struct socka
 	bool options = false, tsize = false;
 
 	(void)main_fd;
-	x.fd = bound_socket(SOCK_DGRAM, 0, NULL);
+	x.fd = bound_socket(SOCK_DGRAM, INADDR_LOOPBACK, 0, NULL);
 	if (mode == TFTPD_DENY) {
 		tftp_error(x.fd, &peer, 2, "Access violation: not for you");
 		return;
@@ -496,7 +502,7 @@ static void tftp_session(int main_fd, const uint8_t *req, size_t n, struct socka
 
 void tftpd_start(struct netsrv *srv, const char *root, enum tftpd_mode mode)
 {
-	int fd = bound_socket(SOCK_DGRAM, 0, &srv->port);
+	int fd = bound_socket(SOCK_DGRAM, INADDR_LOOPBACK, 0, &srv->port);
 
 	CHECK(fd >= 0);
 	srv->pid = fork_server();
@@ -571,7 +577,7 @@ static void dns_serve(int fd, const char *const *names)
 
 int dnsd_start(struct netsrv *srv, const char *const *names)
 {
-	int fd = bound_socket(SOCK_DGRAM, 53, &srv->port);
+	int fd = bound_socket(SOCK_DGRAM, INADDR_LOOPBACK, 53, &srv->port);
 
 	if (fd < 0)
 		return -1;

@@ -30,6 +30,9 @@ struct netsrv {
 };
 
 void httpd_start(struct netsrv *srv, const char *root);
+/* The same on another local address (host byte order), e.g. a TAP
+ * interface's in a test's own network namespace. */
+void httpd_start_at(struct netsrv *srv, const char *root, uint32_t addr);
 
 /* TFTP (RFC 1350, 2347-2349, 7440) over files in root: a new transfer id
  * per transfer (one child process each), the window retransmitted after

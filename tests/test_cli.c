@@ -109,6 +109,27 @@ TEST(cli_inventory_threaded)
 	CHECK(strstr(out, "audit: clean"));
 }
 
+/* With a network the inventory has the NIC's row and, right under it, the
+ * DHCP lease's (slirp's: 10.0.2.15/24, everything else at 10.0.2.2). */
+TEST(cli_inventory_shows_the_lease)
+{
+	static char out[1 << 16];
+	const char *nic, *lease;
+
+	if (access(HOST, X_OK) != 0)
+		test_skip(HOST " is not built (run make test)");
+	CHECK_EQ(run(HOST " --devices netvsc --net slirp,bootfile=boot/vmlinuz inventory 2>/dev/null",
+		     out, sizeof(out)), 0);
+	nic = strstr(out, "netvsc1  00:15:5d:00:00:01  MTU 1500  link up  NVSP 6.1");
+	CHECK_MSG(nic != NULL, "%s", out);
+	lease = strstr(out, "\nnetvsc1  lease 10.0.2.15/24  router 10.0.2.2  dns 10.0.2.3  "
+			    "server 10.0.2.2  next-server 10.0.2.2  tftp-server -  bootfile "
+			    "boot/vmlinuz\n");
+	CHECK_MSG(lease != NULL, "%s", out);
+	CHECK_MSG(strchr(nic, '\n') == lease, "the lease row does not follow the NIC row:\n%s", out);
+	CHECK(strstr(out, "audit: clean"));
+}
+
 TEST(cli_bad_arguments)
 {
 	static char out[4096];

@@ -5,10 +5,36 @@
 #include <string.h>
 
 #include "../net/dhcp_opts.h"
+#include "../net/net.h"
 #include "../net/url.h"
 #include "harness.h"
 
 /* ---- DHCP ---- */
+
+/* The inventory's lease row: a prefix length for a contiguous mask, the
+ * mask itself otherwise, "-" for what the lease lacks. */
+TEST(net_lease_row_text)
+{
+	struct net_lease l = { .ip = 0x0a4d0080, .mask = 0xffff0000, .gateway = 0x0a4d0001,
+			       .server = 0x0a4d0001, .tftp_server = "boot.example",
+			       .bootfile = "pxe/boot.bin" };
+	char row[640];
+
+	net_lease_row(&l, row, sizeof(row));
+	CHECK_MSG(strcmp(row, "lease 10.77.0.128/16  router 10.77.0.1  dns -  server 10.77.0.1  "
+			      "next-server -  tftp-server boot.example  bootfile pxe/boot.bin") == 0,
+		  "%s", row);
+	l = (struct net_lease){ .ip = 0x0a000005, .mask = 0xff00ff00 };
+	net_lease_row(&l, row, sizeof(row));
+	CHECK_MSG(strcmp(row, "lease 10.0.0.5 255.0.255.0  router -  dns -  server -  next-server -  "
+			      "tftp-server -  bootfile -") == 0, "%s", row);
+	l.mask = 0xffffffff;
+	net_lease_row(&l, row, sizeof(row));
+	CHECK_MSG(strstr(row, "lease 10.0.0.5/32  "), "%s", row);
+	l.mask = 0;
+	net_lease_row(&l, row, sizeof(row));
+	CHECK_MSG(strstr(row, "lease 10.0.0.5/0  "), "%s", row);
+}
 
 struct msg {
 	uint8_t b[DHCP_MAX_LEN];
