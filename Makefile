@@ -44,9 +44,12 @@ NET_HDRS   := $(wildcard net/*.h net/port/*.h net/port/arch/*.h)
 FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin \
                 -fno-stack-protector -mno-red-zone -fno-pic -mcmodel=kernel -I.
 
+# The Linux boot protocol (payload/linux*.c), built as the UEFI image will.
+LINUX_FS_OBJS := $(B)/freestanding/linux.o $(B)/freestanding/linux_mem.o
+
 .PHONY: all test run bench fuzz deps check-deps lwip-src clean
 
-all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
+all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o $(B)/linux_entry.o $(LINUX_FS_OBJS)
 
 # hvboot-host: the stack on hvsim, the network (net/, lwIP) included.
 HOST_PROG := boot/host_main.c boot/host_net.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC)
@@ -59,6 +62,24 @@ $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 
 $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
+
+# The jump into Linux. The UEFI image is relocated at load time, so the
+# object must hold no absolute relocation (R_X86_64_64, _32, _32S, _16, _8):
+# only RIP-relative ones.
+$(B)/linux_entry.o: arch/x86_64/linux_entry.asm | $(B)
+	nasm -f elf64 -w+all -Werror -o $@ $<
+	@if objdump -r $@ | grep -Eq 'R_X86_64_(64|32|32S|16|8)[[:space:]]'; then \
+		objdump -dr $@; rm -f $@; \
+		echo "$<: absolute relocations: the code must be position-independent" >&2; exit 1; fi
+
+# The boot-protocol code runs in the UEFI image too: it must build
+# freestanding and call nothing but the string functions, the log and
+# itself.
+$(B)/freestanding/%.o: payload/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FREESTANDING) -c -o $@ $<
+	@bad=$$(nm -u $@ | awk '{print $$2}' | grep -Exv 'memcpy|memset|memcmp|memmove|hvb_log|linux_[a-z0-9_]+'); \
+	if [ -n "$$bad" ]; then rm -f $@; echo "$<: calls outside the freestanding set:" $$bad >&2; exit 1; fi
 
 # lwIP itself: third-party code, built with warnings shown but not
 # fatal, under the sanitizers like everything the tests run (the
@@ -94,7 +115,8 @@ $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
-FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx fuzz_tftp fuzz_http fuzz_dhcp
+FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx fuzz_tftp fuzz_http fuzz_dhcp \
+                fuzz_linux
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
@@ -125,6 +147,10 @@ $(B)/fuzz_http: tests/fuzz/fuzz_http.c net/http_parse.c lib/log.c $(HDRS) $(NET_
 
 $(B)/fuzz_dhcp: tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c
+
+# The boot protocol: a kernel file and a memory map.
+$(B)/fuzz_linux: tests/fuzz/fuzz_linux.c payload/linux.c payload/linux_mem.c lib/log.c $(HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_linux.c payload/linux.c payload/linux_mem.c lib/log.c
 
 # Each target for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus.
 fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))

@@ -8,9 +8,9 @@ set -euo pipefail
 
 # libslirp-dev: hvsim's slirp network backend; its pkg-config file needs
 # glib's (libglib2.0-dev). dpkg-dev and xz-utils unpack lwIP's source
-# package.
+# package. nasm assembles the jump into Linux (arch/x86_64/linux_entry.asm).
 PACKAGES=(gcc make libc6-dev clang libclang-rt-14-dev mtools dosfstools gdisk
-	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl)
+	pkg-config libslirp-dev libglib2.0-dev dpkg-dev xz-utils curl nasm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
