@@ -118,6 +118,15 @@ $(B)/hvboot.efi: $(B)/hvboot.so
 # a missing one gets mkfont.sh's sentence, not make's.
 $(FONT_C): scripts/mkfont.sh $(wildcard $(FONT_PSF)) | $(B)
 	./scripts/mkfont.sh $(FONT_PSF) $@
+# The jump into Linux. The UEFI image is relocated at load time, so the
+# object must hold no absolute relocation (R_X86_64_64, _32, _32S, _16, _8):
+# only RIP-relative ones.
+$(B)/linux_entry.o: arch/x86_64/linux_entry.asm | $(B)
+	nasm -f elf64 -w+all -Werror -o $@ $<
+	@if objdump -r $@ | grep -Eq 'R_X86_64_(64|32|32S|16|8)[[:space:]]'; then \
+		objdump -dr $@; rm -f $@; \
+		echo "$<: absolute relocations: the code must be position-independent" >&2; exit 1; fi
+
 
 # lwIP itself: third-party code, built with warnings shown but not
 # fatal, under the sanitizers like everything the tests run (the
@@ -153,7 +162,8 @@ $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
-FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx fuzz_tftp fuzz_http fuzz_dhcp
+FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx fuzz_tftp fuzz_http fuzz_dhcp \
+                fuzz_linux
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
@@ -184,6 +194,10 @@ $(B)/fuzz_http: tests/fuzz/fuzz_http.c net/http_parse.c lib/log.c $(HDRS) $(NET_
 
 $(B)/fuzz_dhcp: tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c
+
+# The boot protocol: a kernel file and a memory map.
+$(B)/fuzz_linux: tests/fuzz/fuzz_linux.c payload/linux.c payload/linux_mem.c lib/log.c $(HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_linux.c payload/linux.c payload/linux_mem.c lib/log.c
 
 # Each target for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus.
 fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))

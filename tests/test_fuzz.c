@@ -67,3 +67,8 @@ TEST(fuzz_dhcp_briefly)
 {
 	run_target("fuzz_dhcp", 100000);
 }
+
+TEST(fuzz_linux_briefly)
+{
+	run_target("fuzz_linux", 50000);
+}
