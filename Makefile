@@ -15,6 +15,10 @@ CORE_SRC := $(wildcard lib/*.c vmbus/*.c vsc/*.c payload/*.c)
 SIM_SRC  := $(filter-out sim/hvsim_main.c,$(wildcard sim/*.c))
 # Hosted-only guest helpers (the echo client) used by hvboot-host and tests.
 HOSTED_SRC := boot/echo.c
+# The bridge backend of the seam: portable, so the tests build it hosted
+# (against an hvsim bridge server) and the image freestanding. Not in
+# CORE_SRC: the hosted programs run on the sim backend and do not need it.
+BRIDGE_SRC := arch/bridge.c
 TEST_SRC := $(wildcard tests/*.c)
 HDRS     := $(wildcard lib/*.h vmbus/*.h vsc/*.h payload/*.h sim/*.h arch/*.h arch/x86_64/*.h boot/*.h tests/*.h)
 
@@ -46,7 +50,7 @@ FREESTANDING := -std=gnu11 -Wall -Wextra -Werror -O2 -ffreestanding -fno-builtin
 
 .PHONY: all test run bench fuzz deps check-deps lwip-src clean
 
-all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o
+all: $(B)/hvboot-host $(B)/hvsim $(B)/native.o $(B)/bridge.o $(B)/bridge-x86.o
 
 # hvboot-host: the stack on hvsim, the network (net/, lwIP) included.
 HOST_PROG := boot/host_main.c boot/host_net.c $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC)
@@ -58,6 +62,14 @@ $(B)/hvsim: sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(SLIRP_CFLAGS) -o $@ sim/hvsim_main.c $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/native.o: arch/x86_64/native.c $(HDRS) | $(B)
+	$(CC) $(FREESTANDING) -c -o $@ $<
+
+# The bridge for the image: the portable backend and its target transport
+# (COM2 through uart16550.h, the TSC), both freestanding.
+$(B)/bridge.o: arch/bridge.c $(HDRS) | $(B)
+	$(CC) $(FREESTANDING) -c -o $@ $<
+
+$(B)/bridge-x86.o: arch/x86_64/bridge_uart.c $(HDRS) | $(B)
 	$(CC) $(FREESTANDING) -c -o $@ $<
 
 # lwIP itself: third-party code, built with warnings shown but not
@@ -87,8 +99,8 @@ $(B)/liblwip-opt.a: $(LWIP_OBJS_OPT)
 	ar rcs $@ $^
 
 # Tests run under ASan and UBSan.
-$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
+$(B)/tests: $(TEST_SRC) $(HOSTED_SRC) $(BRIDGE_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(TEST_SRC) $(HOSTED_SRC) $(BRIDGE_SRC) $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
 
 $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ $(HOST_PROG) $(B)/liblwip.a $(SLIRP_LIBS) $(LDLIBS)
