@@ -2,7 +2,7 @@
  * these four primitives plus guest-physical memory. Backends:
  *   native  arch/x86_64/native.c  real instructions on Hyper-V;
  *   sim     sim/seam_sim.c        in-process hvsim (hosted build, tests);
- *   bridge  (stage 5)             hvboot.efi in QEMU, primitives over COM2.
+ *   bridge  arch/bridge.c         hvboot.efi in QEMU, primitives over COM2.
  * The backend is chosen at run time by whoever builds the struct. */
 #ifndef HVSEAM_H
 #define HVSEAM_H

@@ -124,12 +124,13 @@ struct hvsim *hvsim_create(const struct hvsim_config *cfg)
 		return NULL;
 	memset(sim, 0, sizeof(*sim));
 	sim->cfg = *cfg;
+	if (cfg->guest_ram)
+		sim->cfg.threaded = true; /* the guest runs in QEMU meanwhile */
 	sim->rng = cfg->seed;
 	sim->t0_ns = mono_ns();
 	pthread_mutex_init(&sim->lock, NULL);
 	pthread_cond_init(&sim->wake, NULL);
-	if (sim_mem_init(sim) != 0) {
-		fprintf(stderr, "hvsim: cannot map %zu MiB of guest memory\n", sim->ram_size >> 20);
+	if (sim_mem_init(sim) != 0) { /* it said why */
 		hvsim_destroy(sim);
 		return NULL;
 	}
@@ -145,7 +146,7 @@ struct hvsim *hvsim_create(const struct hvsim_config *cfg)
 		/* An earlier owner (firmware that did not unload, a crashed
 		 * loader) left its registration, hypercall page and SynIC on,
 		 * and a stale message in the VMBus slot. */
-		uint64_t gpa = SIM_GPA_BASE + sim->ram_size - 3 * HVB_PAGE_SIZE;
+		uint64_t gpa = sim->pool.base_gpa + sim->ram_size - 3 * HVB_PAGE_SIZE;
 		struct vmbus_msg_relid stale = { { VMBUS_MSG_RESCIND_CHANNELOFFER, 0 }, 7 };
 
 		sim->guest_os_id = HV_GUEST_OS_ID_UEFI;
@@ -159,7 +160,7 @@ struct hvsim *hvsim_create(const struct hvsim_config *cfg)
 		sim_synic_post(sim, VMBUS_MESSAGE_SINT, HV_MESSAGE_TYPE_VMBUS, &stale, sizeof(stale));
 		sim->synic.siefp_page.page[VMBUS_MESSAGE_SINT * HV_SIEF_SLOT_BYTES] = 0x80;
 	}
-	if (cfg->threaded) {
+	if (sim->cfg.threaded) {
 		if (pthread_create(&sim->thread, NULL, host_thread, sim) != 0) {
 			fprintf(stderr, "hvsim: cannot start the host thread\n");
 			hvsim_destroy(sim);

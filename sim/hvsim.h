@@ -1,7 +1,7 @@
 /* hvsim: the host side. A model of what a Hyper-V host shows a guest (CPUID,
  * synthetic MSRs, hypercall page, SynIC, VMBus server and devices), run in
- * the guest's process (stepped or threaded) or, from stage 5, as a bridge
- * server for QEMU. Everything the guest does wrong is recorded as a
+ * the guest's process (stepped or threaded) or as the bridge server of
+ * hvboot.efi in QEMU (sim/bridge_server.c). Everything the guest does wrong is recorded as a
  * violation; everything it leaves behind shows in the audit. */
 #ifndef HVSIM_H
 #define HVSIM_H
@@ -115,6 +115,13 @@ struct hvsim_config {
 	uint8_t mac[6];                 /* the NIC's MAC; all zero = 00:15:5d:00:00:01 */
 	uint32_t netvsp_max_version;    /* newest NVSP version accepted; 0 = 0x60001 (6.1) */
 	uint32_t netvsp_faults;         /* enum hvsim_netvsp_fault */
+	/* Bridge mode: guest RAM is this file (QEMU's memory-backend-file,
+	 * share=on), mapped shared with GPA = file offset, instead of the
+	 * private arena (mem_mib is ignored). The file must exist with its
+	 * final size: a positive number of pages, at most 2 GiB (q35 keeps
+	 * that much RAM below 4 GiB at GPA 0). Implies threaded: the guest
+	 * runs in QEMU at the same time. NULL = in-process modes. */
+	const char *guest_ram;
 };
 
 struct hvsim;
@@ -216,6 +223,40 @@ int hvsim_hotplug(struct hvsim *sim, const char *key);
 /* Low-level access for hypervisor-model tests: post a channel message to
  * the guest's SINT2 as the VMBus server would. */
 void hvsim_post_to_guest(struct hvsim *sim, const void *payload, uint32_t len);
+
+/* --- bridge mode (sim/bridge_server.c) ---------------------------------
+ * hvboot.efi in QEMU: its guest->host primitives arrive over COM2 as
+ * arch/bridge_proto.h frames on a stream socket; its memory is the shared
+ * RAM file of cfg.guest_ram. */
+
+/* A unix socket listening at path (a stale socket file there is replaced).
+ * Returns the fd, or -errno with one line on stderr. */
+int hvsim_bridge_listen(const char *path);
+/* Waits up to timeout_ms (< 0: forever) for one connection; the fd or
+ * -errno (-ETIMEDOUT) with one line on stderr. Closes nothing. */
+int hvsim_bridge_accept(int listen_fd, int timeout_ms);
+
+struct hvsim_bridge_result {
+	bool detached;        /* DETACH came */
+	bool clean;           /* the audit (at DETACH, else at the close) was clean */
+	char audit[512];      /* "audit: clean" or "audit: <what is left>" */
+	unsigned requests;    /* frames executed (HELLO included) */
+	unsigned bad_frames;  /* frames dropped: bad length or checksum */
+	uint64_t discarded;   /* bytes outside frames: before the sync, between frames */
+	uint64_t ignored;     /* bytes after DETACH */
+};
+
+/* Serves one connection (fd, a connected stream socket; not closed) until
+ * it closes: discards everything before the sync string, executes each
+ * request under the simulator's lock as the sim seam does, keeps the time
+ * page current from a thread of its own (every 50 us asked), and after DETACH
+ * prints the audit line to out and ignores every later byte. Without
+ * DETACH the audit is printed when the connection closes. Notes (bad
+ * frames, version mismatch, the close) go to log (NULL: stderr). The
+ * simulator must be in bridge mode (cfg.guest_ram). Returns 0 after DETACH
+ * with a clean audit, 1 otherwise; res (may be NULL) gets the details. */
+int hvsim_bridge_serve(struct hvsim *sim, int fd, FILE *out, FILE *log,
+		       struct hvsim_bridge_result *res);
 
 /* "storvsc,netvsc" etc.: the default device list. */
 extern const char hvsim_default_devices[];

@@ -24,8 +24,8 @@ void sim_hv_reset(struct hvsim *sim)
 	for (unsigned i = 0; i < HV_SINT_COUNT; i++)
 		sy->sint[i] = HV_SINT_RESET | (rsvd << 20);
 	/* The hypercall page overlay: INT3 fill, VMCALL; RET at offset 0. */
-	memset(sim->hypercall_page.page, 0xcc, sizeof(sim->hypercall_page.page));
-	memcpy(sim->hypercall_page.page, "\x0f\x01\xc1\xc3", 4);
+	memset(sim->hypercall_page.store, 0xcc, sizeof(sim->hypercall_page.store));
+	memcpy(sim->hypercall_page.store, "\x0f\x01\xc1\xc3", 4);
 }
 
 void sim_cpuid(struct hvsim *sim, uint32_t leaf, struct hv_cpuid *r)

@@ -24,9 +24,13 @@
 #define SIM_PKTS_PER_STEP 64u        /* inbound packets per channel per step: the guest must run */
 
 /* A hypervisor overlay page (SIMP, SIEFP, hypercall page): while enabled it
- * hides the guest RAM at its GPA; its contents survive disable/enable. */
+ * hides the guest RAM at its GPA; its contents survive disable/enable.
+ * page points at store, except in bridge mode: QEMU's guest reads its RAM
+ * directly and nothing can hide it, so there an enabled overlay *is* the
+ * guest's RAM page at its GPA. */
 struct sim_overlay {
-	uint8_t page[4096] __attribute__((aligned(4096)));
+	uint8_t store[4096] __attribute__((aligned(4096)));
+	uint8_t *page;
 	uint64_t gpa;
 	bool enabled;
 };
@@ -166,9 +170,11 @@ struct hvsim {
 	struct hv_seam seam;
 	uint64_t rng;
 
-	/* guest memory */
+	/* guest memory: a private arena at SIM_GPA_BASE, or in bridge mode
+	 * (cfg.guest_ram) QEMU's RAM file mapped shared at GPA 0 */
 	uint8_t *ram;
 	size_t ram_size;
+	bool shared_ram;
 	struct pagepool pool;
 	uint64_t *pool_bitmap;
 
