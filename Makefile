@@ -114,7 +114,7 @@ $(B)/hvboot.so: linker.ld $(EFI_OBJS) $(B)/efi-obj/font8x16.o $(EFI_LWIP_OBJS) $
 		$(shell $(CC) -print-libgcc-file-name)
 
 $(B)/hvboot.efi: $(B)/hvboot.so
-	objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j .reloc \
+	objcopy -j .text -j .sdata -j .data -j .bss -j .dynamic -j .dynsym -j .rel -j .rela -j .reloc \
 		--target=efi-app-x86_64 --subsystem=10 $< $@
 	@echo "hvboot.efi: $$(stat -c %s $@) bytes"
 

@@ -27,8 +27,8 @@ void abort(void)
 
 /* No heap: malloc fails cleanly rather than growing over memory the page
  * allocator owns. */
-void *_sbrk(ptrdiff_t incr);
-void *_sbrk(ptrdiff_t incr)
+void *sbrk(ptrdiff_t incr);
+void *sbrk(ptrdiff_t incr)
 {
 	(void)incr;
 	errno = ENOMEM;
