@@ -92,7 +92,7 @@ EFI_SRC   := $(CORE_SRC) $(NET_SRC) $(BOOT_SRC) $(EFI_BOOT_SRC) arch/x86_64/nati
 EFI_OBJS  := $(patsubst %.c,$(B)/efi-obj/%.o,$(EFI_SRC))
 EFI_LWIP_OBJS := $(patsubst %.c,$(B)/efi-lwip/%.o,$(LWIP_FILES))
 
-$(NEWLIB)/lib/libc.a:
+$(NEWLIB)/lib/libc.a: scripts/build-newlib.sh
 	./scripts/build-newlib.sh $(B)
 
 $(B)/efi-obj/%.o: %.c $(HDRS) $(NET_HDRS) $(NEWLIB)/lib/libc.a

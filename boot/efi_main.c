@@ -123,32 +123,36 @@ static void out_json(const char *text, void *ctx)
 	con.fb_on = fb;
 }
 
+/* flow's progress: a start (done 0 at elapsed 0), updates, and a final
+ * call with done == total that may repeat what the last update drew. */
 static void on_progress(void *ctx, const char *label, uint64_t done, uint64_t total,
 			uint64_t elapsed_us)
 {
 	char line[PROGRESS_LINE_MAX];
 	uint64_t t = now_us();
+	bool end = total && done == total;
 
 	(void)ctx;
-	(void)elapsed_us;
 	if (!con.progress)
 		return;
-	if (done == 0 && !con.bar_open) {
+	if (done == 0 && elapsed_us == 0) {
+		con_end_bar();
 		progress_start(&con.bar, label, total, t);
 		return;
 	}
-	con.bar.total = total;
-	if (done == total && total) {
-		progress_finish(&con.bar, done, t, line, sizeof(line));
-	} else if (!progress_update(&con.bar, done, t, line, sizeof(line))) {
+	if (con.bar.drew_end)
 		return;
-	}
+	con.bar.total = total;
+	if (end)
+		progress_finish(&con.bar, done, t, line, sizeof(line));
+	else if (!progress_update(&con.bar, done, t, line, sizeof(line)))
+		return;
 	con_write("\r");
 	con_write(line);
 	if (con.fb_on)
 		fbcon_clear_eol(&con.fb);
 	con.bar_open = true;
-	if (done == total && total)
+	if (end)
 		con_end_bar();
 }
 
@@ -440,7 +444,6 @@ static int open_seam(void)
 		return rc;
 	}
 	seam = bridge_seam(&br);
-	log_info("bridge: attached to hvsim over COM2");
 	return 0;
 }
 
@@ -542,8 +545,6 @@ static int boot_linux(struct flow_result *r)
 	rc = linux_parse(r->kernel.data, r->kernel.size, &img);
 	if (rc)
 		return rc;
-	log_info("kernel: boot protocol %u.%02u%s%s", img.version >> 8, img.version & 0xff,
-		 img.version_str[0] ? ", " : "", img.version_str);
 	zp = pagepool_alloc(pool, 1, &gpa);
 	cmd = pagepool_alloc(pool, HVB_PAGES(cmd_len + 1), &gpa);
 	pt = pagepool_alloc(pool, pt_pages, &gpa);

@@ -5,7 +5,13 @@
 #   build-newlib.sh BUILD_DIR
 set -euo pipefail
 out=$(realpath -m "${1:-build}")/newlib
-[ -f "$out/lib/libc.a" ] && exit 0
+# C99 formats: %zu, %jd, %hhu are used throughout (newlib leaves them out by
+# default and prints the letters instead). A change of these options
+# rebuilds.
+options="--disable-newlib-supplied-syscalls --disable-libgloss --disable-newlib-io-float
+	--enable-newlib-io-c99-formats --enable-newlib-io-long-long"
+stamp=$(echo $options | tr -s ' \t\n' ' ')
+[ -f "$out/lib/libc.a" ] && [ "$(cat "$out/options" 2>/dev/null)" = "$stamp" ] && exit 0
 tarball=$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head -1 || true)
 if [ -z "$tarball" ]; then
 	echo "build-newlib.sh: /usr/src/newlib has no newlib tarball: install newlib-source" >&2
@@ -19,8 +25,8 @@ src=$(ls -d "$work"/newlib-*/ | head -1)
 # relocates the image), no red zone (firmware interrupts run on our stack
 # until ExitBootServices), no stack protector (nothing sets a canary up).
 cd "$work/build"
-"$src/configure" --target=x86_64-elf --prefix="$work/inst" --disable-multilib \
-	--disable-newlib-supplied-syscalls --disable-libgloss --disable-newlib-io-float \
+# shellcheck disable=SC2086
+"$src/configure" --target=x86_64-elf --prefix="$work/inst" --disable-multilib $options \
 	CC_FOR_TARGET=gcc AR_FOR_TARGET=ar AS_FOR_TARGET=as LD_FOR_TARGET=ld \
 	RANLIB_FOR_TARGET=ranlib NM_FOR_TARGET=nm OBJDUMP_FOR_TARGET=objdump \
 	CFLAGS_FOR_TARGET="-O2 -g0 -ffreestanding -fpic -mno-red-zone -fno-stack-protector -fno-builtin" \
@@ -30,5 +36,6 @@ make install-target-newlib >"$work/install.log" 2>&1 || { tail -20 "$work/instal
 rm -rf "$out" && mkdir -p "$out/lib"
 cp -r "$work/inst/x86_64-elf/include" "$out/include"
 cp "$work/inst/x86_64-elf/lib/libc.a" "$out/lib/libc.a"
+echo "$stamp" > "$out/options"
 rm -rf "$work"
 echo "newlib: built into $out"

@@ -134,7 +134,7 @@ if [ "$hv" = bridge ]; then
 	kill $hvsim_pid 2>/dev/null || true
 	wait $hvsim_pid 2>/dev/null
 	hvsim_rc=$?
-	sed 's/^/hvsim: /' "$work/hvsim.err" | grep -v listening >&2 || true
+	grep -v listening "$work/hvsim.err" >&2 || true
 	cat "$work/hvsim.out"
 fi
 if [ $qemu_rc -eq 124 ]; then
