@@ -243,7 +243,11 @@ $(B)/bench-disk.img: scripts/mkdisk.sh | $(B)
 $(B)/bench_net: tests/bench/bench_net.c tests/netsrv.c $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(HDRS) $(NET_HDRS) $(B)/liblwip-opt.a | $(B)
 	$(CC) $(CFLAGS_COMMON) -O2 -Itests $(LWIP_INC) $(SLIRP_CFLAGS) -o $@ tests/bench/bench_net.c tests/netsrv.c $(CORE_SRC) $(SIM_SRC) $(NET_SRC) $(B)/liblwip-opt.a $(SLIRP_LIBS) $(LDLIBS)
 
-bench: check-deps $(B)/bench $(B)/bench_disk $(B)/bench-disk.img $(B)/bench_net
+$(B)/bench_bringup: tests/bench/bench_bringup.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(CC) $(CFLAGS_COMMON) -O2 $(SLIRP_CFLAGS) -o $@ tests/bench/bench_bringup.c $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
+
+bench: check-deps $(B)/bench $(B)/bench_disk $(B)/bench-disk.img $(B)/bench_net $(B)/bench_bringup $(B)/hvboot.efi
+	$(B)/bench_bringup 1000 $(B)/hvboot.efi
 	$(B)/bench
 	$(B)/bench_disk $(B)/bench-disk.img
 	$(B)/bench_net

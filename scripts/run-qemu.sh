@@ -115,7 +115,11 @@ if [ "$hv" = bridge ]; then
 fi
 out=${log:-$work/com1.log}
 : > "$out"
-( timeout "$timeout" "${qemu[@]}" < /dev/null | tee "$out"; echo "${PIPESTATUS[0]}" > "$work/qemu.rc" ) &
+# COM1 as it came in the log; on the terminal without the firmware's
+# escape sequences (OVMF clears the screen and moves the cursor on serial).
+( timeout "$timeout" "${qemu[@]}" < /dev/null | tee "$out" |
+	sed -u -e 's/\x1b\[[0-9;=?]*[A-Za-z]//g' -e 's/\r$//' -e '/^[[:space:]]*$/d'
+  echo "${PIPESTATUS[0]}" > "$work/qemu.rc" ) &
 runner=$!
 pids+=($runner)
 while kill -0 $runner 2>/dev/null; do

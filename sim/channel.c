@@ -62,10 +62,11 @@ static void guest_signal(struct hvsim *sim, struct sim_offer *o)
 	bool room = o->waiting_space && o->ntx &&
 		    ring_free_bytes(&o->out) > o->tx[0].len + VMBUS_PKT_TRAILER;
 
-	(void)sim;
 	o->guest_signals++;
 	if (!room && ring_pending_bytes(&o->in) == 0)
 		o->spurious_signals++;
+	if (!o->kicked)
+		o->kick_due = sim_now(sim) + (uint64_t)sim->cfg.response_latency_us * 10;
 	o->kicked = true;
 }
 
@@ -332,6 +333,8 @@ static bool due(struct hvsim *sim, struct sim_offer *o)
 		return false;
 	/* Unkicked and unpolled rings are not read: a guest that forgets
 	 * to signal shows up as a request that never completes. */
+	if (o->kicked && o->kick_due && sim_now(sim) < o->kick_due)
+		return false; /* a slow host has not noticed the signal yet */
 	return o->kicked || sim->cfg.host_polls || (o->ntx && sim->cfg.no_pending_send_feature);
 }
 

@@ -115,6 +115,11 @@ struct hvsim_config {
 	uint8_t mac[6];                 /* the NIC's MAC; all zero = 00:15:5d:00:00:01 */
 	uint32_t netvsp_max_version;    /* newest NVSP version accepted; 0 = 0x60001 (6.1) */
 	uint32_t netvsp_faults;         /* enum hvsim_netvsp_fault */
+	/* A slow host: every guest message (HvPostMessage) and every channel
+	 * signal is noticed this many microseconds of reference time late, so
+	 * each request/response round trip costs at least that much (the
+	 * bring-up benchmark: concurrent vs sequential). 0 = at once. */
+	uint32_t response_latency_us;
 	/* Bridge mode: guest RAM is this file (QEMU's memory-backend-file,
 	 * share=on), mapped shared with GPA = file offset, instead of the
 	 * private arena (mem_mib is ignored). The file must exist with its

@@ -382,6 +382,7 @@ static uint16_t post_message(struct hvsim *sim, uint64_t control, uint64_t in_gp
 	if (in.message_type != HV_MESSAGE_TYPE_VMBUS)
 		sim_violation(sim, "HvPostMessage: message type %u; VMBus uses 1", in.message_type);
 	pm = &sim->port[(sim->port_head + sim->port_count) % SIM_PORT_BUFFERS];
+	pm->due = sim_now(sim) + (uint64_t)sim->cfg.response_latency_us * 10;
 	pm->conn = in.connection_id;
 	pm->size = in.payload_size;
 	memcpy(pm->data, in.payload, in.payload_size);

@@ -49,6 +49,7 @@ struct sim_synic {
 
 /* A guest->host message waiting in the host's port. */
 struct sim_port_msg {
+	uint64_t due;       /* reference time the host notices it (response_latency_us) */
 	uint32_t conn;
 	uint32_t size;
 	uint8_t data[HV_MESSAGE_PAYLOAD_MAX];
@@ -91,6 +92,7 @@ struct sim_offer {
 	struct ring in, out;
 	bool stopped;       /* broken ring or rescinded: no longer serviced */
 	bool kicked;        /* signalled: service the g2h ring on the next step */
+	uint64_t kick_due;  /* when a slow host notices the signal (response_latency_us) */
 	bool waiting_space; /* pending_send_sz set on the h2g ring */
 	uint8_t *rxbuf;     /* one inbound packet: in.size bytes */
 	struct sim_txpkt tx[2];

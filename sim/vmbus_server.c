@@ -386,7 +386,7 @@ bool sim_server_step(struct hvsim *sim)
 	struct sim_port_msg pm;
 	uint32_t type;
 
-	if (sim->port_count == 0)
+	if (sim->port_count == 0 || sim_now(sim) < sim->port[sim->port_head].due)
 		return false;
 	pm = sim->port[sim->port_head];
 	sim->port_head = (sim->port_head + 1) % SIM_PORT_BUFFERS;

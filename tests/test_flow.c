@@ -57,6 +57,8 @@ static void on_json(const char *text, void *ctx)
 		strcpy(t->json[t->njson++], text);
 }
 
+static uint32_t setup_latency_us; /* hvsim's response_latency_us for setup() */
+
 /* A disk with /vmlinuz (300 KiB + 1) and /initrd.img (70 KiB), and the
  * same initrd served over HTTP. */
 static void setup(struct ft *t, bool disk, bool net)
@@ -83,6 +85,7 @@ static void setup(struct ft *t, bool disk, bool net)
 		t->fx.cfg.mem_mib = 512;
 		snprintf(t->url, sizeof(t->url), "http://10.0.2.2:%u/f/initrd.img", t->httpd.port);
 	}
+	t->fx.cfg.response_latency_us = setup_latency_us;
 	fx_start(&t->fx);
 	t->p.kernel.label = "kernel";
 	t->p.initrd.label = "initrd";
@@ -235,5 +238,27 @@ TEST(flow_diag_json_names_what_the_host_offers)
 	CHECK(json_has(&t, "\"type\":\"throughput\"", "\"device\":\"scsi:0\""));
 	CHECK(json_has(&t, "\"type\":\"throughput\"", "\"device\":\"net\""));
 	CHECK(t.nlines > 5);
+	finish(&t, true);
+}
+
+/* hvsim's response_latency_us: each guest message and signal is noticed
+ * late, so a bring-up of about ten round trips takes about ten times it. */
+TEST(flow_slow_host_latency_is_honoured)
+{
+	static struct ft t;
+
+	setup(&t, true, false);
+	t.p.kernel.spec = "scsi:0/vmlinuz";
+	CHECK_MSG(flow_boot(t.fx.seam, &t.p, &t.r) == 0, "%s", t.r.error);
+	CHECK(t.r.bringup_us < 2000);
+	flow_release(t.fx.seam, &t.r);
+	finish(&t, true);
+
+	setup_latency_us = 1000;
+	setup(&t, true, false);
+	t.p.kernel.spec = "scsi:0/vmlinuz";
+	CHECK_MSG(flow_boot(t.fx.seam, &t.p, &t.r) == 0, "%s", t.r.error);
+	CHECK_MSG(t.r.bringup_us >= 5000, "%llu us", (unsigned long long)t.r.bringup_us);
+	check_same(&t.r.kernel, "vmlinuz");
 	finish(&t, true);
 }
