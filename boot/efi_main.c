@@ -36,10 +36,12 @@
 #define POOL_MIN_PAGES 4096 /* 16 MiB: less is not worth starting */
 #define AVOID_MAX 64
 
+static struct hvb_config cfg;
+
 /* --- console ---------------------------------------------------------------- */
 
 static struct {
-	bool serial, fb_on, progress;
+	bool serial, fb_on;
 	struct fbcon fb;
 	struct progress bar;
 	bool bar_open; /* a progress line is on screen without its newline */
@@ -124,16 +126,20 @@ static void out_json(const char *text, void *ctx)
 }
 
 /* flow's progress: a start (done 0 at elapsed 0), updates, and a final
- * call with done == total that may repeat what the last update drew. */
+ * call with done == total that may repeat what the last update drew.
+ * The framebuffer is a screen: the line is redrawn in place. COM1 may be a
+ * log file as well as a terminal: with progress=auto it gets the final
+ * line only, with progress=on every update after a carriage return. */
 static void on_progress(void *ctx, const char *label, uint64_t done, uint64_t total,
 			uint64_t elapsed_us)
 {
 	char line[PROGRESS_LINE_MAX];
 	uint64_t t = now_us();
 	bool end = total && done == total;
+	bool serial_live = cfg.progress == HVB_PROGRESS_ON;
 
 	(void)ctx;
-	if (!con.progress)
+	if (cfg.progress == HVB_PROGRESS_OFF)
 		return;
 	if (done == 0 && elapsed_us == 0) {
 		con_end_bar();
@@ -147,10 +153,14 @@ static void on_progress(void *ctx, const char *label, uint64_t done, uint64_t to
 		progress_finish(&con.bar, done, t, line, sizeof(line));
 	else if (!progress_update(&con.bar, done, t, line, sizeof(line)))
 		return;
-	con_write("\r");
-	con_write(line);
 	if (con.fb_on)
-		fbcon_clear_eol(&con.fb);
+		fbcon_redraw_line(&con.fb, line);
+	if (con.serial && (serial_live || end)) {
+		for (const char *p = serial_live ? "\r" : ""; *p; p++)
+			serial_putc(*p);
+		for (const char *p = line; *p; p++)
+			serial_putc(*p);
+	}
 	con.bar_open = true;
 	if (end)
 		con_end_bar();
@@ -158,7 +168,6 @@ static void on_progress(void *ctx, const char *label, uint64_t done, uint64_t to
 
 /* --- before ExitBootServices ------------------------------------------------ */
 
-static struct hvb_config cfg;
 static char conf_text[HVB_CONF_FILE_MAX + 1];
 static char opts_text[HVB_CONF_LINE_MAX * 2];
 static char err[HVB_CONF_ERR_MAX];
@@ -637,7 +646,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		return EFI_INVALID_PARAMETER;
 	}
 	con.serial = cfg.console != HVB_CONSOLE_FB;
-	con.progress = cfg.progress != HVB_PROGRESS_OFF;
 	config_describe(&cfg, err, sizeof(err));
 	log_info("config: %s", err);
 	if (cfg.hv == HVB_HV_NATIVE) {

@@ -83,6 +83,7 @@ fi
 	[ "$initrd" = none ] || echo "initrd=$initrd"
 	echo "cmdline=console=ttyS0,115200 panic=-1 quiet"
 	echo "reset_timeout=1"
+	echo "progress=on"
 	for l in "${conf[@]+"${conf[@]}"}"; do echo "$l"; done
 } > "$work/hvboot.conf"
 "$here/scripts/mkdisk.sh" "$work/esp.img" 64 "$build/hvboot.efi:/EFI/BOOT/BOOTX64.EFI" \

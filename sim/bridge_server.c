@@ -448,7 +448,11 @@ int hvsim_bridge_serve(struct hvsim *sim, int fd, FILE *out, FILE *log,
 			: s->state == SRV_SESSION ? "the guest never sent HELLO"
 			: s->state == SRV_REFUSED ? "its protocol version was refused"
 			: "the guest did not finish");
-		s->res.clean = hvsim_audit(sim, true, s->res.audit, sizeof(s->res.audit));
+		/* A guest that never got past the handshake touched nothing:
+		 * the audit is of what is left, not of an UNLOAD never due. */
+		s->res.clean = hvsim_audit(sim, s->state != SRV_HUNT && s->state != SRV_SESSION &&
+						s->state != SRV_REFUSED,
+					   s->res.audit, sizeof(s->res.audit));
 		fprintf(out, "%s\n", s->res.audit);
 		fflush(out);
 	}

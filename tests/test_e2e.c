@@ -129,8 +129,10 @@ TEST(e2e_no_hyperv_returns_to_the_firmware)
 TEST(e2e_bad_config_line)
 {
 	need_qemu();
-	CHECK_EQ(run("--conf kernl=scsi:0/x --expect 'resetting in' --stop-on-expect --no-audit"), 0);
-	expect("hvboot.conf line 8: unknown key \"kernl\"");
+	CHECK_EQ(run("--conf kernl=scsi:0/x --expect 'resetting in' --stop-on-expect"), 0);
+	expect("hvboot.conf line 9: unknown key \"kernl\"");
+	expect("the guest never sent the sync string");
+	expect("audit: clean"); /* nothing was touched */
 }
 
 TEST(e2e_missing_kernel_file)
