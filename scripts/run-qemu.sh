@@ -94,6 +94,9 @@ qemu=(qemu-system-x86_64 -machine q35 -cpu max -m 1G -display none -no-reboot -m
 	-drive "if=pflash,format=raw,readonly=on,file=$code" -drive "if=pflash,format=raw,file=$work/vars.fd"
 	-drive "file=$work/esp.img,format=raw,if=virtio" -net none -serial stdio
 	-pidfile "$work/qemu.pid")
+# QEMU_EXTRA: more QEMU arguments, for debugging (e.g. a monitor socket).
+# shellcheck disable=SC2206
+[ -n "${QEMU_EXTRA:-}" ] && qemu+=($QEMU_EXTRA)
 hvsim_rc=0
 if [ "$hv" = bridge ]; then
 	# Guest RAM is a file both QEMU and hvsim map: hvsim reads rings and
