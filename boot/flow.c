@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/errname.h"
 #include "../lib/log.h"
 #include "../lib/util.h"
 #include "../net/net.h"
@@ -188,13 +189,13 @@ static int flow_connect(struct flow *f)
 
 	rc = hv_init(&f->hv, f->seam);
 	if (rc) {
-		fail(f, "no usable Hyper-V interface (%d): see the line above", rc);
+		fail(f, "no usable Hyper-V interface (%s): see the line above", hvb_strerror(rc));
 		return rc;
 	}
 	f->hv_up = true;
 	rc = vmbus_connect(&f->vb, &f->hv, &vp);
 	if (rc) {
-		fail(f, "cannot connect to VMBus (%d): see the line above", rc);
+		fail(f, "cannot connect to VMBus (%s): see the line above", hvb_strerror(rc));
 		return rc;
 	}
 	f->vb_up = true;
@@ -224,7 +225,7 @@ static int bring_up(struct flow *f, bool disk, bool net)
 	if (so) {
 		rc = storvsc_start(&f->sc, &f->vb, so, &sp, &sop);
 		if (rc) {
-			fail(f, "SCSI controller: cannot start (%d)", rc);
+			fail(f, "SCSI controller: cannot start (%s)", hvb_strerror(rc));
 			return rc;
 		}
 		f->sc_up = true;
@@ -233,16 +234,16 @@ static int bring_up(struct flow *f, bool disk, bool net)
 		rc = netvsc_start(&f->nv, &f->vb, no, NULL, &nop);
 		f->nv_up = true; /* netvsc_detach releases a failed start too */
 		if (rc) {
-			fail(f, "network adapter: cannot start (%d)", rc);
+			fail(f, "network adapter: cannot start (%s)", hvb_strerror(rc));
 			return rc;
 		}
 	}
 	if (so && (rc = wait_op(f, &sop, "SCSI controller bring-up"))) {
-		fail(f, "SCSI controller: bring-up failed (%d)", rc);
+		fail(f, "SCSI controller: bring-up failed (%s)", hvb_strerror(rc));
 		return rc;
 	}
 	if (no && (rc = wait_op(f, &nop, "network adapter bring-up"))) {
-		fail(f, "network adapter: bring-up failed (%d)", rc);
+		fail(f, "network adapter: bring-up failed (%s)", hvb_strerror(rc));
 		return rc;
 	}
 	f->r->bringup_us = now_us(f) - t0;
@@ -302,7 +303,7 @@ static int tear_down(struct flow *f)
 		f->hv_up = false;
 	}
 	if (rc)
-		fail(f, "VMBus teardown was not clean (%d): see the lines above", rc);
+		fail(f, "VMBus teardown was not clean (%s): see the lines above", hvb_strerror(rc));
 	return rc;
 }
 
@@ -336,7 +337,7 @@ static int load_disk(struct flow *f, const struct flow_source *src, struct flow_
 
 	rc = disk_file_open(&f->df, src->spec, lun_dev, &f->sc);
 	if (rc) {
-		fail(f, "%s: cannot open %s (%d): see the line above", src->label, src->spec, rc);
+		fail(f, "%s: cannot open %s (%s): see the line above", src->label, src->spec, hvb_strerror(rc));
 		return rc;
 	}
 	b->npages = HVB_MAX(HVB_PAGES(f->df.size), 1);
@@ -354,7 +355,7 @@ static int load_disk(struct flow *f, const struct flow_source *src, struct flow_
 			    src->has_sha256 ? digest : NULL);
 	lun->progress = NULL;
 	if (rc) {
-		fail(f, "%s: reading %s failed (%d): see the line above", src->label, src->spec, rc);
+		fail(f, "%s: reading %s failed (%s): see the line above", src->label, src->spec, hvb_strerror(rc));
 		return rc;
 	}
 	progress_end(f, f->df.size);
@@ -552,7 +553,7 @@ static void diag_disk(struct flow *f)
 	if (rc == 0)
 		diag_rate(f, l->dev.name, blocks * l->block_size, now_us(f) - t0);
 	else
-		fail(f, "%s: the throughput read failed (%d)", l->dev.name, rc);
+		fail(f, "%s: the throughput read failed (%s)", l->dev.name, hvb_strerror(rc));
 	buf_free(f->seam, &b);
 }
 
