@@ -101,7 +101,10 @@ hvsim_rc=0
 if [ "$hv" = bridge ]; then
 	# Guest RAM is a file both QEMU and hvsim map: hvsim reads rings and
 	# writes SynIC messages straight into it.
-	ram=/dev/shm/$(basename "$work").ram
+	# In RAM where /dev/shm exists (a 1 GiB sparse file: only the pages
+	# the guest touches cost memory), else next to the other files.
+	ram=$work/guest.ram
+	[ -d /dev/shm ] && [ -w /dev/shm ] && ram=/dev/shm/$(basename "$work").ram
 	truncate -s 1G "$ram"
 	sock=$work/bridge.sock
 	"$build/hvsim" --bridge "$sock" --guest-ram "$ram" --disk "$payload/disk.img" \
