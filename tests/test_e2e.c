@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "jsoncheck.h"
 
 #define RUN "./scripts/run-qemu.sh --build build --timeout 100 "
 
@@ -95,7 +96,8 @@ TEST(e2e_diag_json_names_the_devices)
 		if (end > p && end[-1] == '\r')
 			end--;
 		CHECK(strncmp(p + 12, "{\"type\":\"", 9) == 0);
-		CHECK(end[-1] == '}');
+		CHECK_MSG(json_line_ok(p + 12, (size_t)(end - (p + 12))), "not JSON: %.*s",
+			  (int)(end - p), p);
 		lines++;
 	}
 	CHECK(lines >= 6);

@@ -9,6 +9,7 @@
 #include "../vmbus/hv_proto.h"
 #include "../vmbus/vmbus_proto.h"
 #include "harness.h"
+#include "jsoncheck.h"
 
 TEST(unit_guid_wire_order)
 {
@@ -145,4 +146,22 @@ TEST(unit_sha256_cpu_and_portable_agree)
 		CHECK_MSG(memcmp(a, b, 32) == 0, "SHA-256 paths differ at length %zu", len);
 	}
 	sha256_use_cpu(true);
+}
+
+/* The checker the diag tests rely on accepts JSON and refuses near misses. */
+TEST(unit_json_line_checker)
+{
+	static const char *const good[] = {
+		"{}", "{\"type\":\"lun\",\"lun\":0,\"vendor\":\"Msft\\u0001\\\"x\"}",
+		"{\"a\":-1.5,\"b\":true,\"c\":null}",
+	};
+	static const char *const bad[] = {
+		"", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":\"x\"}x", "{a:1}",
+		"{\"a\":\"\\q\"}", "{\"a\":\"\x01\"}", "{\"a\":\"unterminated}",
+	};
+
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK_MSG(json_line_ok(good[i], strlen(good[i])), "%s", good[i]);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_MSG(!json_line_ok(bad[i], strlen(bad[i])), "%s", bad[i]);
 }
