@@ -95,9 +95,14 @@ EFI_LWIP_OBJS := $(patsubst %.c,$(B)/efi-lwip/%.o,$(LWIP_FILES))
 $(NEWLIB)/lib/libc.a: scripts/build-newlib.sh
 	./scripts/build-newlib.sh $(B)
 
+# One short line per object: 80 of them, with the full flags, would bury
+# what `make run` is there to show. V=1 prints the commands.
+Q := $(if $(V),,@)
+
 $(B)/efi-obj/%.o: %.c $(HDRS) $(NET_HDRS) $(NEWLIB)/lib/libc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
+	@$(if $(Q),echo "  CC (efi)  $<")
+	$(Q)$(CC) $(EFI_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
 
 $(B)/efi-obj/font8x16.o: $(FONT_C)
 	@mkdir -p $(dir $@)
@@ -105,16 +110,18 @@ $(B)/efi-obj/font8x16.o: $(FONT_C)
 
 $(B)/efi-lwip/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h $(NEWLIB)/lib/libc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_FLAGS) -Wall -Wno-address -c -o $@ $<
+	@$(if $(Q),echo "  CC (efi)  lwip/$*.c")
+	$(Q)$(CC) $(EFI_FLAGS) -Wall -Wno-address -c -o $@ $<
 
 $(B)/hvboot.so: linker.ld $(EFI_OBJS) $(B)/efi-obj/font8x16.o $(EFI_LWIP_OBJS) $(B)/linux_entry.o
-	ld -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined -o $@ \
+	@$(if $(Q),echo "  LD        $@")
+	$(Q)ld -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined -o $@ \
 		/usr/lib/crt0-efi-x86_64.o $(EFI_OBJS) $(B)/efi-obj/font8x16.o $(EFI_LWIP_OBJS) \
 		$(B)/linux_entry.o -L/usr/lib -lefi -lgnuefi $(NEWLIB)/lib/libc.a \
 		$(shell $(CC) -print-libgcc-file-name)
 
 $(B)/hvboot.efi: $(B)/hvboot.so
-	objcopy -j .text -j .sdata -j .data -j .bss -j .dynamic -j .dynsym -j .rel -j .rela -j .reloc \
+	$(Q)objcopy -j .text -j .sdata -j .data -j .bss -j .dynamic -j .dynsym -j .rel -j .rela -j .reloc \
 		--target=efi-app-x86_64 --subsystem=10 $< $@
 	@echo "hvboot.efi: $$(stat -c %s $@) bytes"
 
