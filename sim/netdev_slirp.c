@@ -258,6 +258,41 @@ static int nd_poll(struct sim_netdev *nd)
 	return n;
 }
 
+/* slirp's sockets (what it would read or write now) and the earliest of
+ * its timers; frames already queued for the guest want poll() at once. */
+static unsigned nd_wait_fds(struct sim_netdev *nd, struct pollfd *fds, unsigned max,
+			    int *timeout_ms)
+{
+	struct netdev_slirp *d = of(nd);
+	int64_t now = now_ns(d) / 1000000;
+	uint32_t t = *timeout_ms < 0 ? UINT32_MAX : (uint32_t)*timeout_ms;
+	unsigned n;
+
+	if (d->q_count) {
+		*timeout_ms = 0;
+		return 0;
+	}
+	for (struct slirp_timer *tm = d->timers; tm; tm = tm->next) {
+		if (tm->expire_ms < 0)
+			continue; /* not armed */
+		if (tm->expire_ms <= now)
+			t = 0;
+		else if ((uint64_t)(tm->expire_ms - now) < t)
+			t = (uint32_t)(tm->expire_ms - now);
+	}
+	d->npfds = 0;
+	slirp_pollfds_fill(d->slirp, &t, add_poll, d);
+	n = d->npfds < max ? (unsigned)d->npfds : max;
+	if (n)
+		memcpy(fds, d->pfds, n * sizeof(*fds));
+	/* Sockets that did not fit are looked at within a millisecond. */
+	if (n < d->npfds && t > 1)
+		t = 1;
+	if (t < (uint32_t)INT32_MAX && (*timeout_ms < 0 || (int)t < *timeout_ms))
+		*timeout_ms = (int)t;
+	return n;
+}
+
 static void nd_destroy(struct sim_netdev *nd)
 {
 	struct netdev_slirp *d = of(nd);
@@ -329,6 +364,7 @@ struct sim_netdev *sim_netdev_slirp(const struct sim_slirp_config *cfg)
 	d->nd.name = "slirp";
 	d->nd.send = nd_send;
 	d->nd.poll = nd_poll;
+	d->nd.wait_fds = nd_wait_fds;
 	d->nd.destroy = nd_destroy;
 	return &d->nd;
 }
