@@ -461,8 +461,14 @@ static bool nvsp_setup_msg(struct hvsim *sim, struct sim_offer *o, const struct 
 		r.recv_buf_complete.status = NVSP_STAT_FAIL;
 		c->sub_size = NV_RX_DATA_AT + c->mtu + NV_RX_EXTRA;
 		c->sub_count = (uint32_t)HVB_MIN(size / c->sub_size, UINT32_MAX);
-		if (c->sub_count > NV_CTL_SUBALLOCS)
+		if (c->sub_count > NV_CTL_SUBALLOCS) {
 			c->sub_busy = calloc(c->sub_count, 1);
+			c->sub_next = calloc(c->sub_count, sizeof(*c->sub_next));
+			if (!c->sub_next) {
+				free(c->sub_busy);
+				c->sub_busy = NULL;
+			}
+		}
 		if (c->sub_busy) {
 			c->got_recv_buf = true;
 			c->recv_gpadl = m->recv_buf.gpadl_handle;
@@ -659,6 +665,7 @@ void sim_netvsp_close(struct hvsim *sim, struct sim_offer *o)
 		n->stats.rndis_up = false;
 	}
 	free(o->nv->sub_busy);
+	free(o->nv->sub_next);
 	free(o->nv);
 	o->nv = NULL;
 }
