@@ -55,7 +55,8 @@ struct sim_nv_chan {
 	uint8_t *sub_busy;            /* per sub-allocation: sent, the guest's COMP not yet seen:
 	                                 NV_SUB_HEAD the packet's first range (its trans_id), else MEMBER */
 	uint32_t *sub_next;           /* per sub-allocation: the next range of its packet, or UINT32_MAX */
-	uint32_t data_free, next_data;
+	uint32_t *free_data;          /* free data sub-allocations, a stack (the last freed on top) */
+	uint32_t data_free;           /* ... how many */
 	bool recv_revoked;
 	/* the send buffer */
 	uint32_t send_gpadl;
