@@ -38,7 +38,7 @@ struct net_params {
 	uint32_t tftp_timeout_ms;  /* silence before a retransmission [1000] */
 	uint32_t tftp_retries;     /* retransmissions in a row before giving up [5] */
 	uint16_t tftp_blksize;     /* asked for; capped to fit the MTU [1468] */
-	uint16_t tftp_windowsize;  /* asked for; 1 = lock-step [8] */
+	uint16_t tftp_windowsize;  /* asked for; 1 = lock-step [16] */
 	uint32_t http_timeout_ms;  /* a whole transfer, redirects included [600000] */
 	uint32_t http_idle_ms;     /* connecting, or silence mid-transfer [20000] */
 };
