@@ -21,6 +21,7 @@
 #define QUEUE_MAX 4096    /* frames waiting for poll(); more are dropped */
 #define FRAME_MAX 65536   /* slirp never sends more than its MTU, but check */
 #define BOOTFILE_MAX 127  /* slirp copies it into the 128-byte file field */
+#define POLL_ROUNDS 16    /* socket passes per poll(): slirp reads one datagram a pass */
 
 struct slirp_timer {
 	struct slirp_timer *next;
@@ -239,10 +240,20 @@ static int nd_poll(struct sim_netdev *nd)
 	int rc, n = 0;
 
 	run_timers(d);
-	d->npfds = 0;
-	slirp_pollfds_fill(d->slirp, &timeout, add_poll, d);
-	rc = d->npfds ? poll(d->pfds, d->npfds, 0) : 0;
-	slirp_pollfds_poll(d->slirp, rc < 0, get_revents, d);
+	/* slirp takes one datagram per readable UDP socket a pass: a TFTP
+	 * window that arrived at once becomes frames for one delivery, and
+	 * so one transfer-page packet, instead of a host step each. A pass
+	 * that queued nothing new, or found nothing ready, ends it. */
+	for (int round = 0; round < POLL_ROUNDS; round++) {
+		unsigned before = d->q_count;
+
+		d->npfds = 0;
+		slirp_pollfds_fill(d->slirp, &timeout, add_poll, d);
+		rc = d->npfds ? poll(d->pfds, d->npfds, 0) : 0;
+		slirp_pollfds_poll(d->slirp, rc < 0, get_revents, d);
+		if (rc <= 0 || d->q_count == before)
+			break;
+	}
 	/* Only what was queued when delivery began: deliver() may send, and a
 	 * send may queue more (those wait for the next poll). */
 	for (unsigned todo = d->q_count; todo > 0; todo--) {
