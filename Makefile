@@ -108,7 +108,7 @@ $(B)/efi-obj/font8x16.o: $(FONT_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_FLAGS) -Wall -Wextra -Werror -c -o $@ $<
 
-$(B)/efi-lwip/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h $(NEWLIB)/lib/libc.a
+$(B)/efi-lwip/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h net/port/chksum.h $(NEWLIB)/lib/libc.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC (efi)  lwip/$*.c")
 	$(Q)$(CC) $(EFI_FLAGS) -Wall -Wno-address -c -o $@ $<
@@ -147,7 +147,7 @@ $(LWIP_SRCS) &:
 
 lwip-src: $(LWIP_SRCS)
 
-$(B)/lwip-obj/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h
+$(B)/lwip-obj/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h net/port/chksum.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -O1 $(SAN) -Wall -Wextra $(LWIP_INC) -I. -c -o $@ $<
 
@@ -157,7 +157,7 @@ $(B)/liblwip.a: $(LWIP_OBJS)
 
 # The same without sanitizers, for the programs.
 LWIP_OBJS_OPT := $(patsubst %.c,$(B)/lwip-obj-opt/%.o,$(LWIP_FILES))
-$(B)/lwip-obj-opt/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h
+$(B)/lwip-obj-opt/%.o: $(LWIP)/src/%.c net/port/lwipopts.h net/port/arch/cc.h net/port/hooks.h net/port/chksum.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -O2 -Wall -Wno-address $(LWIP_INC) -I. -c -o $@ $<
 

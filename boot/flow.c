@@ -380,7 +380,8 @@ static int load_net(struct flow *f, const struct flow_source *src, struct flow_b
 		return -ENOMEM;
 	}
 	progress_begin(f, src->label, 0);
-	rc = net_load(f->net, src->spec, b->data, b->npages * HVB_PAGE_SIZE, &got, digest);
+	rc = net_load(f->net, src->spec, b->data, b->npages * HVB_PAGE_SIZE, &got,
+		      src->has_sha256 ? digest : NULL);
 	if (rc) {
 		fail(f, "%s: %s", src->label, net_error(f->net));
 		return rc;

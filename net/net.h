@@ -38,7 +38,7 @@ struct net_params {
 	uint32_t tftp_timeout_ms;  /* silence before a retransmission [1000] */
 	uint32_t tftp_retries;     /* retransmissions in a row before giving up [5] */
 	uint16_t tftp_blksize;     /* asked for; capped to fit the MTU [1468] */
-	uint16_t tftp_windowsize;  /* asked for; 1 = lock-step [8] */
+	uint16_t tftp_windowsize;  /* asked for; 1 = lock-step [16] */
 	uint32_t http_timeout_ms;  /* a whole transfer, redirects included [600000] */
 	uint32_t http_idle_ms;     /* connecting, or silence mid-transfer [20000] */
 };
@@ -106,9 +106,11 @@ int net_resolve(struct net_stack *s, const char *host, uint32_t *ip);
 
 /* Loads `source` (tftp://, http:// or dhcp, optionally #sha256=<hex>; see
  * net/url.h) into dst[0..dst_len). Brings the interface up with DHCP first
- * if it has no address. On success *got is the size and digest the file's
- * SHA-256 (checked against the source's #sha256= if it has one). Returns 0
- * or a negative errno; the reason is logged and kept in net_error(). */
+ * if it has no address. On success *got is the size and, unless digest is
+ * NULL, digest the file's SHA-256; the sum is checked against the source's
+ * #sha256= if it has one, and not computed when neither asks for it.
+ * Returns 0 or a negative errno; the reason is logged and kept in
+ * net_error(). */
 int net_load(struct net_stack *s, const char *source, void *dst, size_t dst_len, size_t *got,
 	     uint8_t digest[32]);
 /* The last failure as a sentence ("" if none). */

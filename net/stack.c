@@ -98,7 +98,7 @@ struct net_stack *net_open(const struct net_config *cfg)
 	s->p.tftp_timeout_ms = dflt(cfg->params.tftp_timeout_ms, 1000);
 	s->p.tftp_retries = dflt(cfg->params.tftp_retries, 5);
 	s->p.tftp_blksize = (uint16_t)dflt(cfg->params.tftp_blksize, 1468);
-	s->p.tftp_windowsize = (uint16_t)dflt(cfg->params.tftp_windowsize, 8);
+	s->p.tftp_windowsize = (uint16_t)dflt(cfg->params.tftp_windowsize, 16);
 	s->p.http_timeout_ms = dflt(cfg->params.http_timeout_ms, 600000);
 	s->p.http_idle_ms = dflt(cfg->params.http_idle_ms, 20000);
 	g_clock = cfg->clock;

@@ -3,13 +3,17 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../lib/util.h"
 #include "sim.h"
 
 #define STEP_BUSY_TICKS 10     /* 1 us of virtual time for a step that did work */
 #define STEP_IDLE_TICKS 1000   /* 100 us for one that found nothing to do */
+#define IDLE_MAX_MS 1          /* the longest an idle host thread sleeps (its own timers) */
+#define IDLE_FDS 64            /* backend descriptors it waits on */
 
 static uint64_t mono_ns(void)
 {
@@ -82,6 +86,63 @@ void hvsim_step(struct hvsim *sim)
 	sim->vtime += busy ? STEP_BUSY_TICKS : STEP_IDLE_TICKS;
 }
 
+void sim_wake_host(struct hvsim *sim)
+{
+	uint64_t one = 1;
+	ssize_t rc;
+
+	if (!sim->host_asleep)
+		return;
+	sim->host_asleep = false;
+	/* It fails only when the counter would overflow, and then the
+	 * descriptor is readable anyway. */
+	rc = write(sim->wake_fd, &one, sizeof(one));
+	(void)rc;
+}
+
+void sim_wake_guest(struct hvsim *sim)
+{
+	if (!sim->cfg.threaded)
+		return;
+	/* Sequentially consistent with the guest's store of guest_waiting and
+	 * load of guest_events (seam_sim.c): either it sees the new count or
+	 * we see it waiting. */
+	__atomic_fetch_add(&sim->guest_events, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sim->guest_waiting, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&sim->gw_lock);
+		pthread_cond_signal(&sim->gw_cond);
+		pthread_mutex_unlock(&sim->gw_lock);
+	}
+}
+
+/* Nothing to do: sleep, without the lock, until the guest signals (a
+ * hypercall writes wake_fd), the network backend has something (its
+ * sockets or TAP descriptor become ready, or its timers are due), or at
+ * most IDLE_MAX_MS for hvsim's own timers, which need only millisecond
+ * precision. Frames arriving from the network thus wake the host at once
+ * instead of at the next tick of a timed sleep. */
+static void host_sleep(struct hvsim *sim)
+{
+	struct pollfd fds[1 + IDLE_FDS];
+	int timeout = IDLE_MAX_MS;
+	unsigned n = 1;
+	uint64_t v;
+	ssize_t rc;
+
+	fds[0] = (struct pollfd){ .fd = sim->wake_fd, .events = POLLIN };
+	n += sim_netvsp_wait_fds(sim, fds + 1, IDLE_FDS, &timeout);
+	if (timeout == 0)
+		return;
+	sim->host_asleep = true;
+	pthread_mutex_unlock(&sim->lock);
+	poll(fds, n, timeout);
+	pthread_mutex_lock(&sim->lock);
+	sim->host_asleep = false;
+	/* Reset the counter (EAGAIN when nobody wrote: non-blocking). */
+	rc = read(sim->wake_fd, &v, sizeof(v));
+	(void)rc;
+}
+
 static void *host_thread(void *arg)
 {
 	struct hvsim *sim = arg;
@@ -99,17 +160,7 @@ static void *host_thread(void *arg)
 				__builtin_ia32_pause();
 			pthread_mutex_lock(&sim->lock);
 		} else {
-			/* A guest hypercall wakes us; timers need only
-			 * millisecond precision. */
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&sim->wake, &sim->lock, &ts);
+			host_sleep(sim);
 		}
 	}
 	pthread_mutex_unlock(&sim->lock);
@@ -128,8 +179,18 @@ struct hvsim *hvsim_create(const struct hvsim_config *cfg)
 		sim->cfg.threaded = true; /* the guest runs in QEMU meanwhile */
 	sim->rng = cfg->seed;
 	sim->t0_ns = mono_ns();
+	sim->wake_fd = -1;
 	pthread_mutex_init(&sim->lock, NULL);
-	pthread_cond_init(&sim->wake, NULL);
+	pthread_mutex_init(&sim->gw_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* The guest's timed wait must not jump with the wall clock. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&sim->gw_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if (sim_mem_init(sim) != 0) { /* it said why */
 		hvsim_destroy(sim);
 		return NULL;
@@ -161,6 +222,12 @@ struct hvsim *hvsim_create(const struct hvsim_config *cfg)
 		sim->synic.siefp_page.page[VMBUS_MESSAGE_SINT * HV_SIEF_SLOT_BYTES] = 0x80;
 	}
 	if (sim->cfg.threaded) {
+		sim->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (sim->wake_fd < 0) {
+			fprintf(stderr, "hvsim: cannot make the host thread's eventfd\n");
+			hvsim_destroy(sim);
+			return NULL;
+		}
 		if (pthread_create(&sim->thread, NULL, host_thread, sim) != 0) {
 			fprintf(stderr, "hvsim: cannot start the host thread\n");
 			hvsim_destroy(sim);
@@ -178,10 +245,12 @@ void hvsim_destroy(struct hvsim *sim)
 	if (sim->thread_running) {
 		pthread_mutex_lock(&sim->lock);
 		sim->thread_stop = true;
-		pthread_cond_signal(&sim->wake);
+		sim_wake_host(sim);
 		pthread_mutex_unlock(&sim->lock);
 		pthread_join(sim->thread, NULL);
 	}
+	if (sim->wake_fd >= 0)
+		close(sim->wake_fd);
 	sim_server_fini(sim);
 	sim_storvsp_fini(sim);
 	sim_netvsp_fini(sim);
@@ -190,7 +259,8 @@ void hvsim_destroy(struct hvsim *sim)
 	for (unsigned i = 0; i < sim->nviolations && i < SIM_MAX_VIOLATIONS; i++)
 		free(sim->violations[i]);
 	pthread_mutex_destroy(&sim->lock);
-	pthread_cond_destroy(&sim->wake);
+	pthread_mutex_destroy(&sim->gw_lock);
+	pthread_cond_destroy(&sim->gw_cond);
 	free(sim);
 }
 

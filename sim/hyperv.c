@@ -116,6 +116,7 @@ static void synic_deliver(struct hvsim *sim, unsigned sint)
 	q->head = (q->head + 1) % SIM_QUEUE_MAX;
 	q->count--;
 	sim->stats.messages_delivered++;
+	sim_wake_guest(sim);
 }
 
 void sim_synic_post_raw(struct hvsim *sim, unsigned sint, const struct hv_message *m)
@@ -170,6 +171,7 @@ bool sim_synic_signal(struct hvsim *sim, unsigned sint, unsigned flag)
 	if (flag >= HV_SIEF_FLAGS_PER_SINT || !sim_synic_event_deliverable(sim, sint))
 		return false; /* OpenVMM drops it silently */
 	__atomic_fetch_or(&slot[flag / 8], (uint8_t)(1u << (flag % 8)), __ATOMIC_SEQ_CST);
+	sim_wake_guest(sim);
 	return true;
 }
 
@@ -238,6 +240,15 @@ static bool msr_available(struct hvsim *sim, uint32_t msr)
 			return priv(sim, HV_PRIV_SYNIC_MSRS);
 		return false;
 	}
+}
+
+bool sim_time_ref_lockless(struct hvsim *sim, uint32_t msr, uint64_t *v)
+{
+	/* The privilege comes from the CPUID profile, fixed at creation. */
+	if (msr != HV_MSR_TIME_REF_COUNT || !priv(sim, HV_PRIV_TIME_REF_COUNT))
+		return false;
+	*v = sim_now(sim);
+	return true;
 }
 
 uint64_t sim_rdmsr(struct hvsim *sim, uint32_t msr)

@@ -6,6 +6,7 @@
 #ifndef SIM_NETDEV_H
 #define SIM_NETDEV_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,12 @@ struct sim_netdev {
 	/* Let the backend run (timers, sockets); it calls deliver() for each
 	 * frame for the guest. Never blocks. Returns how many it delivered. */
 	int (*poll)(struct sim_netdev *nd);
+	/* What an idle host thread waits on (threaded mode): up to max
+	 * descriptors whose readiness means poll() has work, and *timeout_ms
+	 * lowered to when poll() must run anyway (0: now). Returns how many
+	 * descriptors it filled. NULL: the backend needs no waking (loop). */
+	unsigned (*wait_fds)(struct sim_netdev *nd, struct pollfd *fds, unsigned max,
+			     int *timeout_ms);
 	void (*destroy)(struct sim_netdev *nd);
 	void (*deliver)(void *ctx, const void *frame, size_t len);
 	void *deliver_ctx;

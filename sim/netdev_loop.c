@@ -179,6 +179,17 @@ static int loop_poll(struct sim_netdev *nd)
 	return n;
 }
 
+/* Answers are made in send() and wait for poll(): then it is due now. */
+static unsigned loop_wait_fds(struct sim_netdev *nd, struct pollfd *fds, unsigned max,
+			      int *timeout_ms)
+{
+	(void)fds;
+	(void)max;
+	if (((struct loop *)nd)->n)
+		*timeout_ms = 0;
+	return 0;
+}
+
 static void loop_destroy(struct sim_netdev *nd)
 {
 	struct loop *l = (struct loop *)nd;
@@ -201,6 +212,7 @@ struct sim_netdev *sim_netdev_loop(void)
 	l->nd.name = "loop";
 	l->nd.send = loop_send;
 	l->nd.poll = loop_poll;
+	l->nd.wait_fds = loop_wait_fds;
 	l->nd.destroy = loop_destroy;
 	return &l->nd;
 }

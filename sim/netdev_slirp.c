@@ -21,6 +21,7 @@
 #define QUEUE_MAX 4096    /* frames waiting for poll(); more are dropped */
 #define FRAME_MAX 65536   /* slirp never sends more than its MTU, but check */
 #define BOOTFILE_MAX 127  /* slirp copies it into the 128-byte file field */
+#define POLL_ROUNDS 16    /* socket passes per poll(): slirp reads one datagram a pass */
 
 struct slirp_timer {
 	struct slirp_timer *next;
@@ -239,10 +240,20 @@ static int nd_poll(struct sim_netdev *nd)
 	int rc, n = 0;
 
 	run_timers(d);
-	d->npfds = 0;
-	slirp_pollfds_fill(d->slirp, &timeout, add_poll, d);
-	rc = d->npfds ? poll(d->pfds, d->npfds, 0) : 0;
-	slirp_pollfds_poll(d->slirp, rc < 0, get_revents, d);
+	/* slirp takes one datagram per readable UDP socket a pass: a TFTP
+	 * window that arrived at once becomes frames for one delivery, and
+	 * so one transfer-page packet, instead of a host step each. A pass
+	 * that queued nothing new, or found nothing ready, ends it. */
+	for (int round = 0; round < POLL_ROUNDS; round++) {
+		unsigned before = d->q_count;
+
+		d->npfds = 0;
+		slirp_pollfds_fill(d->slirp, &timeout, add_poll, d);
+		rc = d->npfds ? poll(d->pfds, d->npfds, 0) : 0;
+		slirp_pollfds_poll(d->slirp, rc < 0, get_revents, d);
+		if (rc <= 0 || d->q_count == before)
+			break;
+	}
 	/* Only what was queued when delivery began: deliver() may send, and a
 	 * send may queue more (those wait for the next poll). */
 	for (unsigned todo = d->q_count; todo > 0; todo--) {
@@ -255,6 +266,41 @@ static int nd_poll(struct sim_netdev *nd)
 		free(f);
 		n++;
 	}
+	return n;
+}
+
+/* slirp's sockets (what it would read or write now) and the earliest of
+ * its timers; frames already queued for the guest want poll() at once. */
+static unsigned nd_wait_fds(struct sim_netdev *nd, struct pollfd *fds, unsigned max,
+			    int *timeout_ms)
+{
+	struct netdev_slirp *d = of(nd);
+	int64_t now = now_ns(d) / 1000000;
+	uint32_t t = *timeout_ms < 0 ? UINT32_MAX : (uint32_t)*timeout_ms;
+	unsigned n;
+
+	if (d->q_count) {
+		*timeout_ms = 0;
+		return 0;
+	}
+	for (struct slirp_timer *tm = d->timers; tm; tm = tm->next) {
+		if (tm->expire_ms < 0)
+			continue; /* not armed */
+		if (tm->expire_ms <= now)
+			t = 0;
+		else if ((uint64_t)(tm->expire_ms - now) < t)
+			t = (uint32_t)(tm->expire_ms - now);
+	}
+	d->npfds = 0;
+	slirp_pollfds_fill(d->slirp, &t, add_poll, d);
+	n = d->npfds < max ? (unsigned)d->npfds : max;
+	if (n)
+		memcpy(fds, d->pfds, n * sizeof(*fds));
+	/* Sockets that did not fit are looked at within a millisecond. */
+	if (n < d->npfds && t > 1)
+		t = 1;
+	if (t < (uint32_t)INT32_MAX && (*timeout_ms < 0 || (int)t < *timeout_ms))
+		*timeout_ms = (int)t;
 	return n;
 }
 
@@ -329,6 +375,7 @@ struct sim_netdev *sim_netdev_slirp(const struct sim_slirp_config *cfg)
 	d->nd.name = "slirp";
 	d->nd.send = nd_send;
 	d->nd.poll = nd_poll;
+	d->nd.wait_fds = nd_wait_fds;
 	d->nd.destroy = nd_destroy;
 	return &d->nd;
 }

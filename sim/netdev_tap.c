@@ -54,6 +54,19 @@ static int tap_poll(struct sim_netdev *nd)
 	return n;
 }
 
+/* A frame to read makes the interface readable. */
+static unsigned tap_wait_fds(struct sim_netdev *nd, struct pollfd *fds, unsigned max,
+			     int *timeout_ms)
+{
+	struct tap *t = (struct tap *)nd;
+
+	(void)timeout_ms;
+	if (max == 0)
+		return 0;
+	fds[0] = (struct pollfd){ .fd = t->fd, .events = POLLIN };
+	return 1;
+}
+
 static void tap_destroy(struct sim_netdev *nd)
 {
 	struct tap *t = (struct tap *)nd;
@@ -107,6 +120,7 @@ struct sim_netdev *sim_netdev_tap(const char *ifname)
 	t->nd.name = t->label;
 	t->nd.send = tap_send;
 	t->nd.poll = tap_poll;
+	t->nd.wait_fds = tap_wait_fds;
 	t->nd.destroy = tap_destroy;
 	return &t->nd;
 }

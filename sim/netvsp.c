@@ -461,15 +461,24 @@ static bool nvsp_setup_msg(struct hvsim *sim, struct sim_offer *o, const struct 
 		r.recv_buf_complete.status = NVSP_STAT_FAIL;
 		c->sub_size = NV_RX_DATA_AT + c->mtu + NV_RX_EXTRA;
 		c->sub_count = (uint32_t)HVB_MIN(size / c->sub_size, UINT32_MAX);
-		if (c->sub_count > NV_CTL_SUBALLOCS)
+		if (c->sub_count > NV_CTL_SUBALLOCS) {
 			c->sub_busy = calloc(c->sub_count, 1);
+			c->sub_next = calloc(c->sub_count, sizeof(*c->sub_next));
+			c->free_data = calloc(c->sub_count - NV_CTL_SUBALLOCS, sizeof(*c->free_data));
+			if (!c->sub_next || !c->free_data) {
+				free(c->sub_busy);
+				c->sub_busy = NULL;
+			}
+		}
 		if (c->sub_busy) {
 			c->got_recv_buf = true;
 			c->recv_gpadl = m->recv_buf.gpadl_handle;
 			c->recv_id = m->recv_buf.id;
 			c->recv_size = size;
+			/* All free, the lowest index on top. */
 			c->data_free = c->sub_count - NV_CTL_SUBALLOCS;
-			c->next_data = NV_CTL_SUBALLOCS;
+			for (uint32_t i = 0; i < c->data_free; i++)
+				c->free_data[i] = c->sub_count - 1 - i;
 			sim->netvsp->td_recv_gpadl = c->recv_gpadl;
 			r.recv_buf_complete.status = NVSP_STAT_SUCCESS;
 			r.recv_buf_complete.num_sections = 1;
@@ -659,6 +668,8 @@ void sim_netvsp_close(struct hvsim *sim, struct sim_offer *o)
 		n->stats.rndis_up = false;
 	}
 	free(o->nv->sub_busy);
+	free(o->nv->sub_next);
+	free(o->nv->free_data);
 	free(o->nv);
 	o->nv = NULL;
 }

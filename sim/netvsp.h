@@ -22,6 +22,10 @@
 #define NV_MSG_MAX 65536u           /* the largest RNDIS byte run taken from the guest */
 #define NV_MSGS_PER_PACKET 8u       /* INITIALIZE_CMPLT's MaxPacketsPerMessage */
 #define NV_MAX_MDL 34u
+#define NV_RX_BATCH 64u             /* frames per transfer-page packet, at most */
+
+/* sim_nv_chan.sub_busy */
+enum { NV_SUB_FREE, NV_SUB_HEAD, NV_SUB_MEMBER };
 
 /* One channel, from OPENCHANNEL to its close. */
 enum nv_state {
@@ -48,8 +52,11 @@ struct sim_nv_chan {
 	uint16_t recv_id;
 	uint64_t recv_size;
 	uint32_t sub_size, sub_count;
-	uint8_t *sub_busy;            /* per sub-allocation: sent, the guest's COMP not yet seen */
-	uint32_t data_free, next_data;
+	uint8_t *sub_busy;            /* per sub-allocation: sent, the guest's COMP not yet seen:
+	                                 NV_SUB_HEAD the packet's first range (its trans_id), else MEMBER */
+	uint32_t *sub_next;           /* per sub-allocation: the next range of its packet, or UINT32_MAX */
+	uint32_t *free_data;          /* free data sub-allocations, a stack (the last freed on top) */
+	uint32_t data_free;           /* ... how many */
 	bool recv_revoked;
 	/* the send buffer */
 	uint32_t send_gpadl;

@@ -150,6 +150,16 @@ bool sim_netvsp_step(struct hvsim *sim)
 	return work;
 }
 
+unsigned sim_netvsp_wait_fds(struct hvsim *sim, struct pollfd *fds, unsigned max,
+			     int *timeout_ms)
+{
+	struct sim_netvsp *n = sim->netvsp;
+
+	if (!n || !n->backend || !n->backend->wait_fds)
+		return 0;
+	return n->backend->wait_fds(n->backend, fds, max, timeout_ms);
+}
+
 int hvsim_netvsp_stats(struct hvsim *sim, struct hvsim_netvsp_stats *st)
 {
 	int rc = -ENODEV;

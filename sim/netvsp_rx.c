@@ -1,12 +1,14 @@
 /* netvsp towards the guest (facts 6.6): RNDIS control messages in the 16
- * reserved control sub-allocations, frames one per data sub-allocation in
- * OpenVMM's layout (MessageLength = the sub-allocation size, the frame at
- * byte 256), one transfer-page packet each with trans_id = the
- * sub-allocation index; a sub-allocation is used again only after the
- * guest's NVSP 108 completion for it. Frames wait in a queue while the
- * packet filter is 0 or every sub-allocation is taken. The frame faults
- * (loss, duplicates, reordering, corruption) and the malformed-packet
- * faults live here. */
+ * reserved control sub-allocations, one transfer-page packet each with
+ * trans_id = the sub-allocation index; frames one per data sub-allocation
+ * in OpenVMM's layout (MessageLength = the sub-allocation size, the frame
+ * at byte 256), and, as OpenVMM's process_endpoint_rx does, every frame
+ * ready at once (up to NV_RX_BATCH) in one transfer-page packet, a range
+ * each, trans_id = the first one's index. The guest's NVSP 108 completion
+ * of a packet frees all its sub-allocations; they are used again only
+ * then. Frames wait in a queue while the packet filter is 0 or every
+ * sub-allocation is taken. The frame faults (loss, duplicates,
+ * reordering, corruption) and the malformed-packet faults live here. */
 #include <string.h>
 
 #include "../lib/util.h"
@@ -52,7 +54,7 @@ static void send_xfer(struct hvsim *sim, struct sim_offer *o, uint32_t channel_t
 		.range_count = range_count,
 	};
 	struct nvsp_msg m;
-	uint8_t pkt[sizeof(h) + 2 * sizeof(struct nv_range) + NVSP_MSG_SIZE];
+	uint8_t pkt[sizeof(h) + (NV_RX_BATCH + 1) * sizeof(struct nv_range) + NVSP_MSG_SIZE];
 
 	memset(&m, 0, sizeof(m));
 	m.type = NVSP_MSG1_SEND_RNDIS_PKT;
@@ -64,31 +66,32 @@ static void send_xfer(struct hvsim *sim, struct sim_offer *o, uint32_t channel_t
 	sim_chan_send(sim, o, pkt, at + nvsp_len, false);
 }
 
-/* One transfer-page packet for sub-allocation idx, with the range faults. */
-static void send_range(struct hvsim *sim, struct sim_offer *o, bool data, uint32_t idx,
-		       uint32_t count)
+/* One transfer-page packet for sub-allocations ids[0..nid) (count bytes
+ * each), with the range faults; trans_id is the first. */
+static void send_ranges(struct hvsim *sim, struct sim_offer *o, bool data, const uint32_t *ids,
+			unsigned nid, uint32_t count)
 {
 	struct sim_netvsp *n = sim->netvsp;
-	uint32_t faults = sim->cfg.netvsp_faults, range_count = 1;
-	struct nv_range r[2] = { { count, idx * o->nv->sub_size } };
-	unsigned nr = 1;
+	uint32_t faults = sim->cfg.netvsp_faults, range_count;
+	struct nv_range r[NV_RX_BATCH + 1];
+	unsigned nr = 0;
 
 	if (!(n->fired & NV_FIRED_XFER)) {
 		n->fired |= NV_FIRED_XFER;
-		if (faults & HVSIM_NETVSP_RANGE_OUTSIDE_BUFFER) {
-			/* A range past the end first; the real one follows. */
-			r[1] = r[0];
-			r[0] = (struct nv_range){ 64, BAD_RANGE_OFFSET };
-			nr = range_count = 2;
-		}
+		/* A range past the end first; the real ones follow. */
+		if (faults & HVSIM_NETVSP_RANGE_OUTSIDE_BUFFER)
+			r[nr++] = (struct nv_range){ 64, BAD_RANGE_OFFSET };
 	}
+	for (unsigned i = 0; i < nid && i < NV_RX_BATCH; i++)
+		r[nr++] = (struct nv_range){ count, ids[i] * o->nv->sub_size };
+	range_count = nr;
 	if (data && !(n->fired & NV_FIRED_DATA_PKT)) {
 		n->fired |= NV_FIRED_DATA_PKT;
 		if (faults & HVSIM_NETVSP_RANGE_COUNT_OVERFLOW)
 			range_count = BAD_RANGE_COUNT;
 	}
-	send_xfer(sim, o, data ? NVSP_RNDIS_CHANNEL_DATA : NVSP_RNDIS_CHANNEL_CONTROL, idx, r, nr,
-		  range_count);
+	send_xfer(sim, o, data ? NVSP_RNDIS_CHANNEL_DATA : NVSP_RNDIS_CHANNEL_CONTROL, ids[0], r,
+		  nr, range_count);
 }
 
 /* --- sub-allocations ------------------------------------------------------------------- */
@@ -101,26 +104,22 @@ static uint32_t ctl_alloc(struct sim_nv_chan *c)
 	return UINT32_MAX;
 }
 
+/* The data sub-allocation freed last: the few in use at a time stay in
+ * the caches of both sides, where going round the whole buffer (16 MiB)
+ * missed on every frame, host writing and guest reading. */
 static uint32_t data_alloc(struct sim_nv_chan *c)
 {
-	uint32_t span = c->sub_count - NV_CTL_SUBALLOCS;
-
-	for (uint32_t k = 0; c->data_free && k < span; k++) {
-		uint32_t i = NV_CTL_SUBALLOCS + (c->next_data - NV_CTL_SUBALLOCS + k) % span;
-
-		if (!c->sub_busy[i]) {
-			c->next_data = i + 1 < c->sub_count ? i + 1 : NV_CTL_SUBALLOCS;
-			return i;
-		}
-	}
-	return UINT32_MAX;
+	return c->data_free ? c->free_data[--c->data_free] : UINT32_MAX;
 }
 
-static void take(struct sim_nv_chan *c, uint32_t idx)
+/* Sub-allocation idx goes out in a packet: as its first range (whose index
+ * is the packet's trans_id) or after prev in the same packet. */
+static void take(struct sim_nv_chan *c, uint32_t idx, uint32_t prev)
 {
-	c->sub_busy[idx] = 1;
-	if (idx >= NV_CTL_SUBALLOCS)
-		c->data_free--;
+	c->sub_busy[idx] = prev == UINT32_MAX ? NV_SUB_HEAD : NV_SUB_MEMBER;
+	c->sub_next[idx] = UINT32_MAX;
+	if (prev != UINT32_MAX)
+		c->sub_next[prev] = idx;
 }
 
 bool nv_guest_completion(struct hvsim *sim, struct sim_offer *o, const struct ring_pkt *pkt)
@@ -134,12 +133,20 @@ bool nv_guest_completion(struct hvsim *sim, struct sim_offer *o, const struct ri
 		return nv_stop(sim, o, "a %u-byte completion (NVSP type %u) for transfer-page packet "
 			       "%llu; it must carry SEND_RNDIS_PKT_COMPLETE (8 bytes)", plen, m[0],
 			       (unsigned long long)tid);
-	if (!c->sub_busy || tid >= c->sub_count || !c->sub_busy[tid])
+	if (!c->sub_busy || tid >= c->sub_count || c->sub_busy[tid] != NV_SUB_HEAD)
 		return nv_stop(sim, o, "a completion for transfer-page packet %llu, which is not "
 			       "outstanding", (unsigned long long)tid);
-	c->sub_busy[tid] = 0;
-	if (tid >= NV_CTL_SUBALLOCS)
-		c->data_free++;
+	/* Every range of the packet is free again (the chain is ours, and
+	 * no longer than the packet's NV_RX_BATCH ranges). */
+	for (uint32_t i = (uint32_t)tid, k = 0; i != UINT32_MAX && k < NV_RX_BATCH; k++) {
+		uint32_t next = c->sub_next[i];
+
+		/* Each went out once (data_alloc took it off the stack). */
+		if (c->sub_busy[i] && i >= NV_CTL_SUBALLOCS)
+			c->free_data[c->data_free++] = i;
+		c->sub_busy[i] = 0;
+		i = next;
+	}
 	if (m[1] != NVSP_STAT_SUCCESS)
 		sim->netvsp->stats.rx_failed++;
 	return true;
@@ -323,34 +330,43 @@ void sim_netvsp_pump(struct hvsim *sim, struct sim_offer *o)
 			recv_lost(o);
 			return;
 		}
-		take(c, idx);
+		take(c, idx, UINT32_MAX);
 		c->ctlq_head = (c->ctlq_head + 1) % NV_CTLQ;
 		c->nctlq--;
-		send_range(sim, o, false, idx, m->len);
+		send_ranges(sim, o, false, &idx, 1, m->len);
 	}
 	if (o != net_offer(sim))
 		return;
 	/* OpenVMM passes no frames while the filter is 0. */
 	while (!o->ntx && !o->stopped && n->nrxq && c->rndis == NV_RNDIS_UP && c->filter) {
-		struct nv_frame *f = &n->rxq[n->rxq_head];
-		uint32_t idx;
+		uint32_t ids[NV_RX_BATCH], nid = 0;
 
-		if (NV_RX_DATA_AT + f->len > c->sub_size) {
-			n->stats.dropped++; /* larger than the MTU the guest configured */
-		} else {
-			idx = data_alloc(c);
-			if (idx == UINT32_MAX)
-				return; /* all taken: the guest's completions free them */
-			if (!write_frame(sim, o, idx, f)) {
-				recv_lost(o);
-				return;
+		/* Every frame waiting that has a sub-allocation, up to a
+		 * batch, in one packet. */
+		while (nid < NV_RX_BATCH && n->nrxq) {
+			struct nv_frame *f = &n->rxq[n->rxq_head];
+			uint32_t idx;
+
+			if (NV_RX_DATA_AT + f->len > c->sub_size) {
+				n->stats.dropped++; /* larger than the MTU the guest configured */
+			} else {
+				idx = data_alloc(c);
+				if (idx == UINT32_MAX)
+					break; /* all taken: the guest's completions free them */
+				if (!write_frame(sim, o, idx, f)) {
+					recv_lost(o);
+					return;
+				}
+				take(c, idx, nid ? ids[nid - 1] : UINT32_MAX);
+				ids[nid++] = idx;
+				n->stats.frames_to_guest++;
 			}
-			take(c, idx);
-			n->stats.frames_to_guest++;
-			send_range(sim, o, true, idx, c->sub_size);
+			n->rxq_head = (n->rxq_head + 1) % NV_RXQ;
+			n->nrxq--;
 		}
-		n->rxq_head = (n->rxq_head + 1) % NV_RXQ;
-		n->nrxq--;
+		if (nid == 0)
+			return;
+		send_ranges(sim, o, true, ids, nid, c->sub_size);
 	}
 }
 

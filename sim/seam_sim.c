@@ -3,6 +3,7 @@
  * its own thread and every primitive takes the simulator's lock, as a real
  * hypervisor serialises an exit against its own work. */
 #include <sched.h>
+#include <time.h>
 
 #include "sim.h"
 
@@ -18,7 +19,7 @@ static void unlock(struct hvsim *sim, bool wake_host)
 {
 	if (sim->cfg.threaded) {
 		if (wake_host)
-			pthread_cond_signal(&sim->wake);
+			sim_wake_host(sim);
 		pthread_mutex_unlock(&sim->lock);
 	}
 }
@@ -37,6 +38,12 @@ static uint64_t seam_rdmsr(struct hv_seam *s, uint32_t msr)
 	struct hvsim *sim = SIM_OF(s);
 	uint64_t v;
 
+	/* The reference counter is the host's clock and no state of its: read
+	 * without the lock, or every time check of a polling guest would wait
+	 * for the host thread's step (Hyper-V's reference TSC page gives it
+	 * without an exit too). */
+	if (sim->cfg.threaded && sim_time_ref_lockless(sim, msr, &v))
+		return v;
 	lock(sim);
 	v = sim_rdmsr(sim, msr);
 	unlock(sim, false);
@@ -107,12 +114,53 @@ static void seam_free(struct hv_seam *s, void *ptr, size_t npages)
 	unlock(sim, false);
 }
 
+#define GUEST_SPINS 64        /* idle calls that only yield before the guest sleeps */
+#define GUEST_SLEEP_NS 1000000 /* its longest sleep: its own timers need no better */
+
+/* Threaded mode: a guest that found nothing to do yields for a while (the
+ * host's answer is usually microseconds away), then sleeps until the host
+ * gives it a message or sets an event flag, at most GUEST_SLEEP_NS. A
+ * polling guest on a real vCPU costs the host nothing; here it would take
+ * a core from the host thread and the servers it talks to. Sleeping is
+ * safe because everything a guest waits for from the host comes with a
+ * message or an event flag (rings signal on empty to non-empty and on the
+ * room asked for); whatever else it waits for is time, bounded here. */
+static void idle_threaded(struct hvsim *sim)
+{
+	unsigned ev = __atomic_load_n(&sim->guest_events, __ATOMIC_SEQ_CST);
+	struct timespec ts;
+
+	if (ev != sim->guest_seen) {
+		/* Something came since the last idle: the next pass sees it. */
+		sim->guest_seen = ev;
+		sim->guest_spins = 0;
+		return;
+	}
+	if (sim->guest_spins < GUEST_SPINS) {
+		sim->guest_spins++;
+		sched_yield();
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += GUEST_SLEEP_NS;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&sim->gw_lock);
+	__atomic_store_n(&sim->guest_waiting, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sim->guest_events, __ATOMIC_SEQ_CST) == sim->guest_seen)
+		pthread_cond_timedwait(&sim->gw_cond, &sim->gw_lock, &ts);
+	__atomic_store_n(&sim->guest_waiting, 0, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&sim->gw_lock);
+}
+
 static void seam_idle(struct hv_seam *s)
 {
 	struct hvsim *sim = SIM_OF(s);
 
 	if (sim->cfg.threaded)
-		sched_yield();
+		idle_threaded(sim);
 	else
 		hvsim_step(sim);
 }

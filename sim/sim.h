@@ -2,6 +2,7 @@
 #ifndef SIM_INTERNAL_H
 #define SIM_INTERNAL_H
 
+#include <poll.h>
 #include <pthread.h>
 
 #include "../lib/guid.h"
@@ -221,7 +222,15 @@ struct hvsim {
 
 	/* threaded mode */
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	int wake_fd;            /* eventfd: the guest (or destroy) wakes an idle host thread */
+	bool host_asleep;       /* the host thread is (about to be) in poll(): wake_fd needed */
+	/* The other way: an idle guest sleeps until the host gives it
+	 * something (guest_events counts messages and event flags set) */
+	unsigned guest_events;  /* atomic */
+	int guest_waiting;      /* atomic: the guest is in (or entering) its wait */
+	pthread_mutex_t gw_lock;
+	pthread_cond_t gw_cond;
+	unsigned guest_seen, guest_spins; /* the guest thread's own */
 	pthread_t thread;
 	bool thread_running, thread_stop;
 };
@@ -230,6 +239,12 @@ struct hvsim {
 void sim_violation(struct hvsim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t sim_rand(struct hvsim *sim);
 uint64_t sim_now(struct hvsim *sim); /* reference time, 100 ns */
+/* Threaded mode, the lock held: the host thread looks again now if it is
+ * idle (a guest hypercall may have given it work). */
+void sim_wake_host(struct hvsim *sim);
+/* The host gave the guest something (a message, an event flag): an idle
+ * guest looks again. */
+void sim_wake_guest(struct hvsim *sim);
 /* Append ", what" to an audit line being built in buf. */
 void sim_audit_add(char *buf, size_t len, size_t *pos, const char *what);
 
@@ -246,6 +261,9 @@ void sim_overlay_move(struct hvsim *sim, struct sim_overlay *ov, uint64_t msr);
 void sim_hv_reset(struct hvsim *sim);
 void sim_cpuid(struct hvsim *sim, uint32_t leaf, struct hv_cpuid *r);
 uint64_t sim_rdmsr(struct hvsim *sim, uint32_t msr);
+/* TIME_REF_COUNT when the guest may read it (true, *v set): needs no lock
+ * (sim_now depends on nothing the host thread changes). */
+bool sim_time_ref_lockless(struct hvsim *sim, uint32_t msr, uint64_t *v);
 void sim_wrmsr(struct hvsim *sim, uint32_t msr, uint64_t v);
 uint64_t sim_hypercall(struct hvsim *sim, uint64_t control, uint64_t in, uint64_t out);
 /* Queue a message for SINT sint of the guest and deliver what can be. */
@@ -341,6 +359,10 @@ bool sim_netvsp_packet(struct hvsim *sim, struct sim_offer *o, const struct ring
 void sim_netvsp_pump(struct hvsim *sim, struct sim_offer *o);
 /* Poll the backend, release held frames; true if it did work. */
 bool sim_netvsp_step(struct hvsim *sim);
+/* The backend's descriptors and deadline for an idle host thread
+ * (netdev.h, wait_fds); 0 descriptors when it has none. */
+unsigned sim_netvsp_wait_fds(struct hvsim *sim, struct pollfd *fds, unsigned max,
+			     int *timeout_ms);
 /* SIM_TIMER_NETVSP fired for relid. */
 void sim_netvsp_timer(struct hvsim *sim, uint32_t relid);
 /* A GPADL of relid is being torn down (before it is freed). */

@@ -317,11 +317,12 @@ static void tftp_url(char *url, size_t cap, const struct nfx *f, const char *nam
 	snprintf(url, cap, "tftp://10.0.2.2:%u/%s", f->tftpd.port, name);
 }
 
-/* Our TFTP server: blksize 1468 and windowsize 8 as asked; sizes around
- * the block, and a file past the 16-bit block counter with 8-byte blocks. */
+/* Our TFTP server: blksize 1468 and windowsize 16 as asked; sizes around
+ * the block and the window, and a file past the 16-bit block counter with
+ * 8-byte blocks. */
 TEST(net_tftp_windowed)
 {
-	static const size_t sizes[] = { 0, 1467, 1468, 1469, 11744, 2 << 20 };
+	static const size_t sizes[] = { 0, 1467, 1468, 1469, 11744, 23487, 23488, 23489, 2 << 20 };
 	struct nfx f = { 0 };
 	uint8_t *data = malloc(2 << 20);
 	char url[128];

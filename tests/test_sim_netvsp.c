@@ -23,10 +23,12 @@
 
 enum completion_mode { COMPLETE_NVSP, COMPLETE_EMPTY, COMPLETE_NONE };
 
-/* One RNDIS message the host put in the receive buffer. */
+/* One RNDIS message the host put in the receive buffer: a range of a
+ * transfer-page packet (range_no of range_count). */
 struct got {
 	uint64_t tid;
 	uint32_t channel_type, offset, count;
+	uint32_t range_no, range_count;
 	uint8_t msg[2048];
 };
 
@@ -79,18 +81,26 @@ static void on_packet(struct vmbus_channel *ch, const struct ring_pkt *pkt)
 	CHECK(pkt->flags & VMBUS_PKT_FLAG_COMPLETION_REQUESTED);
 	memcpy(&h, pkt->data, sizeof(h));
 	CHECK_EQ(h.xfer_pageset_id, NVSP_RECV_BUF_ID);
-	CHECK_EQ(h.range_count, 1);
+	CHECK(h.range_count >= 1);
+	CHECK_EQ(pkt->offset, sizeof(h) + 8 * h.range_count);
 	memcpy(nvsp, pkt->data + pkt->offset, 8);
 	CHECK_EQ(nvsp[0], NVSP_MSG1_SEND_RNDIS_PKT);
-	CHECK(r->ngot < MAX_MSGS);
-	r->got[r->ngot].tid = pkt->trans_id;
-	r->got[r->ngot].channel_type = nvsp[1];
-	r->got[r->ngot].count = get32(pkt->data + sizeof(h));
-	r->got[r->ngot].offset = get32(pkt->data + sizeof(h) + 4);
-	CHECK((uint64_t)r->got[r->ngot].offset + r->got[r->ngot].count <= RECV_PAGES * 4096ull);
-	memcpy(r->got[r->ngot].msg, r->recv + r->got[r->ngot].offset,
-	       HVB_MIN(r->got[r->ngot].count, 2048u));
-	r->ngot++;
+	for (uint32_t i = 0; i < h.range_count; i++) {
+		struct got *g = &r->got[r->ngot];
+		const uint8_t *range = pkt->data + sizeof(h) + 8 * i;
+
+		CHECK(r->ngot < MAX_MSGS);
+		g->tid = pkt->trans_id;
+		g->channel_type = nvsp[1];
+		g->range_no = i;
+		g->range_count = h.range_count;
+		g->count = get32(range);
+		g->offset = get32(range + 4);
+		CHECK((uint64_t)g->offset + g->count <= RECV_PAGES * 4096ull);
+		memcpy(g->msg, r->recv + g->offset, HVB_MIN(g->count, 2048u));
+		r->ngot++;
+	}
+	/* One completion for the whole packet. */
 	complete(r, pkt->trans_id, r->mode);
 }
 
@@ -457,6 +467,75 @@ TEST(sim_netvsp_frames_held_until_filter)
 	CHECK_EQ(p.ppi_len, 16);
 	CHECK(memcmp(g->msg + 256 + 6, loop_mac, 6) == 0); /* the ARP reply */
 	finish(&r);
+}
+
+/* Frames that are ready together go in one transfer-page packet, a range
+ * (a sub-allocation) each, trans_id the first one's index, and its one
+ * completion frees them all; a completion naming a later range's index is
+ * for no packet, and a violation. */
+TEST(sim_netvsp_frames_ready_together_share_a_packet)
+{
+	static struct raw r;
+	uint8_t arp[60] = { 0 }, buf[200];
+	struct hvsim_netvsp_stats st;
+	uint32_t m[2] = { NVSP_MSG1_SEND_RNDIS_PKT_COMPLETE, NVSP_STAT_SUCCESS };
+
+	config(&r, "loop");
+	start(&r);
+	setup(&r, NVSP_VERSION_61, 1514);
+	rndis_init(&r);
+	memset(arp, 0xff, 6);
+	memcpy(arp + 6, "\x00\x15\x5d\x00\x00\x01", 6);
+	memcpy(arp + 12, "\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01", 10);
+	memcpy(arp + 38, "\x0a\x00\x02\x02", 4);
+	/* Five answers wait while the filter is 0, then go at once. */
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(rndis(&r, 0, 1, buf, packet(buf, arp, sizeof(arp))), NVSP_STAT_SUCCESS);
+	run_for(&r, HV_TICKS_PER_SEC / 20);
+	set_filter(&r, NDIS_PACKET_TYPE_DIRECTED);
+	wait_got(&r, 2 + 5);
+	for (unsigned i = 0; i < 5; i++) {
+		const struct got *g = &r.got[2 + i];
+
+		CHECK_EQ(g->channel_type, NVSP_RNDIS_CHANNEL_DATA);
+		CHECK_EQ(g->range_count, 5);
+		CHECK_EQ(g->range_no, i);
+		CHECK_EQ(g->tid, r.got[2].offset / SUB);
+		CHECK_EQ(g->count, SUB);
+		CHECK_EQ(g->offset % SUB, 0);
+		CHECK(g->offset / SUB >= 16);
+		for (unsigned j = 0; j < i; j++)
+			CHECK(g->offset != r.got[2 + j].offset);
+	}
+	/* One completion per packet (on_packet's) frees all its ranges: 40
+	 * more packets of 5, more than the 129 data sub-allocations, all come. */
+	for (int k = 0; k < 40; k++) {
+		set_filter(&r, 0);
+		for (int i = 0; i < 5; i++)
+			CHECK_EQ(rndis(&r, 0, 1, buf, packet(buf, arp, sizeof(arp))),
+				 NVSP_STAT_SUCCESS);
+		run_for(&r, HV_TICKS_PER_SEC / 100);
+		r.ngot = 0;
+		set_filter(&r, NDIS_PACKET_TYPE_DIRECTED);
+		wait_got(&r, 1 + 5);
+		CHECK_EQ(r.got[1].range_count, 5);
+	}
+	CHECK_EQ(hvsim_netvsp_stats(r.f.sim, &st), 0);
+	CHECK_EQ(st.frames_to_guest, 205);
+	/* Three more in one packet, held; a completion naming its second
+	 * range's index. */
+	set_filter(&r, 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(rndis(&r, 0, 1, buf, packet(buf, arp, sizeof(arp))), NVSP_STAT_SUCCESS);
+	run_for(&r, HV_TICKS_PER_SEC / 20);
+	r.ngot = 0;
+	r.mode = COMPLETE_NONE;
+	set_filter(&r, NDIS_PACKET_TYPE_DIRECTED);
+	wait_got(&r, 1 + 3);
+	CHECK_EQ(r.got[1].range_count, 3);
+	CHECK_EQ(vmbus_send_completion(&r.ch, r.got[2].offset / SUB, m, sizeof(m)), 0);
+	run_for(&r, HV_TICKS_PER_SEC / 100);
+	finish_violated(&r, "which is not outstanding");
 }
 
 TEST(sim_netvsp_malformed_packets_get_status_2)

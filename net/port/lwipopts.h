@@ -42,11 +42,14 @@
 #define IP_OPTIONS_ALLOWED 0
 
 /* Every incoming checksum is verified in software (the defaults; stated
- * here because netvsc offloads must never turn them off). */
+ * here because netvsc offloads must never turn them off), with our faster
+ * routine (net/chksum.c): lwIP's adds 16 bits at a time. */
 #define CHECKSUM_CHECK_IP 1
 #define CHECKSUM_CHECK_UDP 1
 #define CHECKSUM_CHECK_TCP 1
 #define CHECKSUM_CHECK_ICMP 1
+#include "chksum.h"
+#define LWIP_CHKSUM net_port_chksum
 
 /* DHCP: lwIP runs the state machine; net/dhcp.c reads the boot fields
  * (siaddr, options 66 and 67, overloading) from the ACK itself, so lwIP's
