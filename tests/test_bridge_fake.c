@@ -1,7 +1,8 @@
 /* The bridge's guest side (arch/bridge.c) against fake hosts, for what
  * hvsim never does: silence, a host that stops answering or hangs up, a
  * time page that stops, replies with a bad checksum, a wrong seq or an
- * ERROR. */
+ * ERROR; and the clock at its edges (a failure, after DETACH, near 2^64)
+ * against a host scripted in memory. */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -245,3 +246,158 @@ TEST(bridge_guest_rejects_bad_replies)
 	}
 }
 
+/* --- the clock at the edges: a scripted host in memory ------------------- */
+
+/* The host's replies are queued before the calls that read them, and held
+ * back until the guest has sent something (bridge_attach drains what is
+ * there before). The clock moves 1 ms on every read, so the 2 s bounds
+ * pass after 2000 reads and a failure is reached at once (fuzz_bridge_reply
+ * found the bugs below this way). */
+struct script {
+	uint8_t in[256];
+	size_t nin, pin;
+	bool talked;
+	uint64_t now;
+	uint8_t arena[4 * 4096] __attribute__((aligned(4096)));
+	struct pagepool pool;
+	uint64_t bitmap[1];
+	struct bridge br;
+};
+
+static int scr_put(void *ctx, uint8_t b)
+{
+	(void)b;
+	((struct script *)ctx)->talked = true;
+	return 1;
+}
+
+static int scr_get(void *ctx, uint8_t *b)
+{
+	struct script *s = ctx;
+
+	if (!s->talked || s->pin == s->nin)
+		return 0;
+	*b = s->in[s->pin++];
+	return 1;
+}
+
+static uint64_t scr_now(void *ctx)
+{
+	return ((struct script *)ctx)->now += 1000;
+}
+
+static void *scr_alloc(void *ctx, size_t npages)
+{
+	uint64_t gpa;
+
+	return pagepool_alloc(&((struct script *)ctx)->pool, npages, &gpa);
+}
+
+static void scr_free(void *ctx, void *p, size_t npages)
+{
+	pagepool_free(&((struct script *)ctx)->pool, p, npages);
+}
+
+static void scr_reply(struct script *s, uint8_t op, uint32_t seq, const void *p, uint16_t len)
+{
+	struct bridge_hdr h = { BRIDGE_SOF, op | BRIDGE_REPLY, len, seq };
+	uint8_t *f = s->in + s->nin;
+	uint32_t crc;
+
+	CHECK(s->nin + sizeof(h) + len + 4 <= sizeof(s->in));
+	memcpy(f, &h, sizeof(h));
+	memcpy(f + sizeof(h), p, len);
+	crc = crc32(f, sizeof(h) + len);
+	memcpy(f + sizeof(h) + len, &crc, 4);
+	s->nin += sizeof(h) + len + 4;
+}
+
+/* Attached, with the time page holding time0 (the host never rewrites it). */
+static void scr_attach(struct script *s, uint64_t time0)
+{
+	struct bridge_transport tr = { scr_put, scr_get, scr_now, s };
+	struct bridge_mem mem = { (uintptr_t)s->arena, sizeof(s->arena), scr_alloc, scr_free, s };
+	struct bridge_hello_reply hello = { BRIDGE_PROTO_VERSION, 0, sizeof(s->arena) };
+	struct bridge_u64 t = { time0 };
+
+	memset(s, 0, sizeof(*s));
+	log_capture_start();
+	pagepool_init(&s->pool, 0, s->arena, 4, s->bitmap);
+	bridge_init(&s->br, &tr, &mem);
+	scr_reply(s, BRIDGE_OP_HELLO, 1, &hello, sizeof(hello));
+	scr_reply(s, BRIDGE_OP_TIME_PAGE, 2, &t, sizeof(t));
+	CHECK_EQ(bridge_attach(&s->br), 0);
+}
+
+/* Reads the clock until the bridge fails (bounded); never backwards. */
+static uint64_t read_until_failed(struct script *s, uint64_t prev)
+{
+	struct hv_seam *seam = bridge_seam(&s->br);
+
+	for (int i = 0; i < 5000 && !bridge_failed(&s->br); i++) {
+		uint64_t t = hv_rdmsr(seam, HV_MSR_TIME_REF_COUNT);
+
+		CHECK_MSG(t >= prev, "read %d: %llu after %llu", i, (unsigned long long)t,
+			  (unsigned long long)prev);
+		prev = t;
+	}
+	CHECK(bridge_failed(&s->br));
+	return prev;
+}
+
+/* The read that finds the page stale fails the bridge, and the failure
+ * reads the transport's clock once more: going on from that later reading
+ * must not step back (it did, by the 1 ms between the two readings). */
+TEST(bridge_clock_no_step_back_when_the_page_stops)
+{
+	static struct script s;
+	uint64_t prev, t;
+
+	scr_attach(&s, 1000000000);
+	prev = read_until_failed(&s, 1000000000);
+	CHECK_MSG(strstr(bridge_error(&s.br), "the host stopped updating the time page"), "%s",
+		  bridge_error(&s.br));
+	t = hv_rdmsr(bridge_seam(&s.br), HV_MSR_TIME_REF_COUNT);
+	CHECK(t >= prev + 10000); /* 1 ms on, in 100 ns units */
+}
+
+/* After bridge_detach the clock is a round trip the bridge refuses: it
+ * fails, and the clock goes on locally instead of reading 0. */
+TEST(bridge_clock_after_detach_goes_on)
+{
+	static struct script s;
+	struct bridge_detach_reply clean = { 1, 0 };
+	struct hv_seam *seam;
+	uint64_t before, t;
+
+	scr_attach(&s, 5000);
+	seam = bridge_seam(&s.br);
+	before = hv_rdmsr(seam, HV_MSR_TIME_REF_COUNT);
+	scr_reply(&s, BRIDGE_OP_DETACH, 3, &clean, sizeof(clean));
+	CHECK_EQ(bridge_detach(&s.br, NULL), 0);
+	t = hv_rdmsr(seam, HV_MSR_TIME_REF_COUNT);
+	CHECK_MSG(t >= before, "%llu after %llu", (unsigned long long)t, (unsigned long long)before);
+	CHECK(bridge_failed(&s.br));
+	CHECK_MSG(strstr(bridge_error(&s.br), "the seam was used after bridge_detach: RDMSR "
+			 "0x40000020"), "%s", bridge_error(&s.br));
+	CHECK(hv_rdmsr(seam, HV_MSR_TIME_REF_COUNT) > t);
+}
+
+/* A host that put a value near 2^64 in the time page: once the clock runs
+ * locally it stops at the top instead of wrapping to 0, which would put
+ * every deadline computed before ages ahead. */
+TEST(bridge_clock_saturates_at_the_top)
+{
+	static struct script s;
+	uint64_t prev;
+
+	scr_attach(&s, UINT64_MAX - 5000);
+	prev = read_until_failed(&s, UINT64_MAX - 5000);
+	for (int i = 0; i < 10; i++) {
+		uint64_t t = hv_rdmsr(bridge_seam(&s.br), HV_MSR_TIME_REF_COUNT);
+
+		CHECK_MSG(t >= prev, "%llu after %llu", (unsigned long long)t, (unsigned long long)prev);
+		prev = t;
+	}
+	CHECK(prev == UINT64_MAX);
+}
