@@ -174,7 +174,7 @@ $(B)/hvboot-host-asan: $(HOST_PROG) $(HDRS) $(NET_HDRS) $(B)/liblwip.a | $(B)
 
 # libFuzzer targets (clang): every parser of host-supplied bytes.
 FUZZ_TARGETS := fuzz_ring fuzz_chanmsg fuzz_storvsc fuzz_gpt fuzz_fat fuzz_netvsc_rx fuzz_tftp fuzz_http fuzz_dhcp \
-                fuzz_linux
+                fuzz_linux fuzz_bridge_reply fuzz_bridge_server fuzz_config
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
@@ -209,6 +209,18 @@ $(B)/fuzz_dhcp: tests/fuzz/fuzz_dhcp.c net/dhcp_opts.c lib/log.c $(HDRS) $(NET_H
 # The boot protocol: a kernel file and a memory map.
 $(B)/fuzz_linux: tests/fuzz/fuzz_linux.c payload/linux.c payload/linux_mem.c lib/log.c $(HDRS) | $(B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_linux.c payload/linux.c payload/linux_mem.c lib/log.c
+
+# The bridge, both ends: the guest's bridge.c on a fake host, hvsim's
+# bridge server (the whole simulator behind it) on arbitrary guest bytes.
+$(B)/fuzz_bridge_reply: tests/fuzz/fuzz_bridge_reply.c $(BRIDGE_SRC) lib/crc32.c lib/pagepool.c lib/log.c $(HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_bridge_reply.c $(BRIDGE_SRC) lib/crc32.c lib/pagepool.c lib/log.c
+
+$(B)/fuzz_bridge_server: tests/fuzz/fuzz_bridge_server.c $(CORE_SRC) $(SIM_SRC) $(HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(SLIRP_CFLAGS) -o $@ tests/fuzz/fuzz_bridge_server.c $(CORE_SRC) $(SIM_SRC) $(SLIRP_LIBS) $(LDLIBS)
+
+# The boot configuration: hvboot.conf and the load options, user-supplied.
+$(B)/fuzz_config: tests/fuzz/fuzz_config.c boot/config.c payload/source.c net/url.c lib/sha256.c lib/log.c $(HDRS) $(NET_HDRS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_config.c boot/config.c payload/source.c net/url.c lib/sha256.c lib/log.c
 
 # Each target for FUZZ_SECONDS on a working corpus seeded from tests/fuzz/corpus.
 fuzz: check-deps $(addprefix $(B)/,$(FUZZ_TARGETS))

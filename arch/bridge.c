@@ -298,7 +298,7 @@ static int call(struct bridge *b, uint8_t op, bool has_arg, uint64_t arg, const 
  * backwards, whatever the page says. */
 static uint64_t bridge_time(struct bridge *b)
 {
-	uint64_t now = now_us(b), t;
+	uint64_t now = now_us(b), t, d;
 
 	if (!b->failed && b->time_page) {
 		uint64_t raw = __atomic_load_n(b->time_page, __ATOMIC_ACQUIRE);
@@ -322,7 +322,16 @@ static uint64_t bridge_time(struct bridge *b)
 			return t;
 		}
 	}
-	t = b->time_last + (now - b->time_last_us) * 10; /* us -> 100 ns */
+	/* A failure just now (fail_end) read the clock after now: going on
+	 * from that later reading with the earlier one would step back. */
+	if (now < b->time_last_us)
+		now = b->time_last_us;
+	/* us -> 100 ns, saturating: the page's last value is the host's word
+	 * and may lie near 2^64; wrapping to 0 would step back and put every
+	 * deadline above ages ahead, while at the top all of them have passed. */
+	d = now - b->time_last_us;
+	d = d > UINT64_MAX / 10 ? UINT64_MAX : d * 10;
+	t = b->time_last > UINT64_MAX - d ? UINT64_MAX : b->time_last + d;
 	b->time_last = t;
 	b->time_last_us = now;
 	return t;
@@ -354,8 +363,12 @@ static uint64_t bridge_rdmsr(struct hv_seam *s, uint32_t msr)
 
 	if (msr == BRIDGE_TIME_MSR && (b->time_page || b->failed))
 		return bridge_time(b);
+	/* Without the time page (after bridge_detach, or before attach) the
+	 * clock is a round trip. When it fails, 0 would be a step back to the
+	 * beginning of time for a caller measuring from an earlier read: the
+	 * clock goes on locally instead, as after any failure. */
 	if (call(b, BRIDGE_OP_RDMSR, true, msr, &rq, sizeof(rq), &rp, sizeof(rp)))
-		return 0;
+		return msr == BRIDGE_TIME_MSR ? bridge_time(b) : 0;
 	return rp.value;
 }
 

@@ -72,3 +72,19 @@ TEST(fuzz_linux_briefly)
 {
 	run_target("fuzz_linux", 50000);
 }
+
+TEST(fuzz_bridge_reply_briefly)
+{
+	run_target("fuzz_bridge_reply", 20000);
+}
+
+/* Each run is a whole hvsim with its threads: a few hundred a second. */
+TEST(fuzz_bridge_server_briefly)
+{
+	run_target("fuzz_bridge_server", 2000);
+}
+
+TEST(fuzz_config_briefly)
+{
+	run_target("fuzz_config", 100000);
+}
