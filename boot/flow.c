@@ -84,17 +84,6 @@ static uint64_t now_us(struct flow *f)
 	return hv_time(&f->hv) / (HV_TICKS_PER_SEC / 1000000);
 }
 
-static struct vmbus_offer *find_offer(struct vmbus *vb, const char *key)
-{
-	const struct vmbus_devclass *dc = vmbus_devclass_by_key(key);
-
-	for (unsigned i = 0; dc && i < vb->noffers; i++)
-		if (guid_equal(&vb->offers[i].type, &dc->guid) && !vb->offers[i].rescinded &&
-		    vb->offers[i].sub_channel == 0)
-			return &vb->offers[i];
-	return NULL;
-}
-
 /* Waits for op with the flow's bound on top of the module's own deadlines:
  * whatever a module forgets, the flow does not hang. */
 static int wait_op(struct flow *f, struct vmbus_op *op, const char *what)
@@ -212,11 +201,11 @@ static int bring_up(struct flow *f, bool disk, bool net)
 	uint64_t t0 = now_us(f);
 	int rc;
 
-	if (disk && !(so = find_offer(&f->vb, "storvsc"))) {
+	if (disk && !(so = vmbus_find_class(&f->vb, "storvsc"))) {
 		fail(f, "the host offers no SCSI controller, and a payload is on scsi:");
 		return -ENODEV;
 	}
-	if (net && !(no = find_offer(&f->vb, "netvsc"))) {
+	if (net && !(no = vmbus_find_class(&f->vb, "netvsc"))) {
 		fail(f, "the host offers no network adapter, and a payload is on the network");
 		return -ENODEV;
 	}
@@ -618,8 +607,8 @@ int flow_diag(struct hv_seam *seam, const struct flow_params *p, struct flow_res
 	if (f->hv_up)
 		diag_hv(f);
 	if (rc == 0) {
-		bool disk = find_offer(&f->vb, "storvsc") != NULL;
-		bool net = find_offer(&f->vb, "netvsc") != NULL;
+		bool disk = vmbus_find_class(&f->vb, "storvsc") != NULL;
+		bool net = vmbus_find_class(&f->vb, "netvsc") != NULL;
 		char line[120];
 
 		diag_vmbus(f);

@@ -183,17 +183,6 @@ static int run_echo(struct vmbus *vb, unsigned packets)
 	return rc;
 }
 
-static struct vmbus_offer *find_scsi(struct vmbus *vb)
-{
-	const struct vmbus_devclass *dc = vmbus_devclass_by_key("storvsc");
-
-	for (unsigned i = 0; i < vb->noffers; i++)
-		if (guid_equal(&vb->offers[i].type, &dc->guid) && !vb->offers[i].rescinded &&
-		    vb->offers[i].sub_channel == 0)
-			return &vb->offers[i];
-	return NULL;
-}
-
 static struct blkdev *lun_dev(void *ctx, unsigned lun)
 {
 	struct storvsc_lun *l = storvsc_lun(ctx, lun);
@@ -245,7 +234,7 @@ static int run_disks(struct vmbus *vb, const struct opts *o)
 {
 	static struct storvsc sc;
 	struct storvsc_params p = { .queue_depth = (uint16_t)o->queue_depth };
-	struct vmbus_offer *offer = find_scsi(vb);
+	struct vmbus_offer *offer = vmbus_find_class(vb, "storvsc");
 	int rc, rc2;
 
 	if (!offer) {

@@ -33,17 +33,6 @@ static uint32_t next_random(void *ctx)
 	return (uint32_t)(x >> 32);
 }
 
-static struct vmbus_offer *find_nic(struct vmbus *vb)
-{
-	const struct vmbus_devclass *dc = vmbus_devclass_by_key("netvsc");
-
-	for (unsigned i = 0; i < vb->noffers; i++)
-		if (guid_equal(&vb->offers[i].type, &dc->guid) && !vb->offers[i].rescinded &&
-		    vb->offers[i].sub_channel == 0)
-			return &vb->offers[i];
-	return NULL;
-}
-
 static double wall_s(void)
 {
 	struct timespec ts;
@@ -57,7 +46,7 @@ int host_net_run(struct vmbus *vb, const char *spec, const char *out_path, uint6
 {
 	static struct netvsc nv;
 	struct hv_seam *s = vb->hv->seam;
-	struct vmbus_offer *offer = find_nic(vb);
+	struct vmbus_offer *offer = vmbus_find_class(vb, "netvsc");
 	struct net_config cfg = { 0 };
 	struct net_lease lease;
 	struct net_stack *st;

@@ -122,6 +122,17 @@ struct vmbus_offer *vmbus_find_offer(struct vmbus *vb, uint32_t relid)
 	return NULL;
 }
 
+struct vmbus_offer *vmbus_find_class(struct vmbus *vb, const char *key)
+{
+	const struct vmbus_devclass *dc = vmbus_devclass_by_key(key);
+
+	for (unsigned i = 0; dc && i < vb->noffers; i++)
+		if (guid_equal(&vb->offers[i].type, &dc->guid) && !vb->offers[i].rescinded &&
+		    vb->offers[i].sub_channel == 0)
+			return &vb->offers[i];
+	return NULL;
+}
+
 static void on_all_offers(struct vmbus *vb, const void *msg, uint32_t size)
 {
 	(void)msg;

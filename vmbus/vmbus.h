@@ -161,6 +161,9 @@ int vmbus_gpadl_teardown(struct vmbus *vb, struct vmbus_gpadl *g);
 void vmbus_op_start(struct vmbus_op *op);
 void vmbus_op_finish(struct vmbus_op *op, int status);
 struct vmbus_offer *vmbus_find_offer(struct vmbus *vb, uint32_t relid);
+/* The first live primary channel of a device class ("storvsc", "netvsc"),
+ * or NULL. */
+struct vmbus_offer *vmbus_find_class(struct vmbus *vb, const char *key);
 uint16_t vmbus_post(struct vmbus *vb, const void *msg, uint32_t len);
 
 /* Inventory: one call of out() per line (header first), like lsvmbus -vv. */

@@ -25,16 +25,6 @@ static struct vmbus vb;
 static struct storvsc sc;
 static struct netvsc nv;
 
-static struct vmbus_offer *find(const char *key)
-{
-	const struct vmbus_devclass *dc = vmbus_devclass_by_key(key);
-
-	for (unsigned i = 0; i < vb.noffers; i++)
-		if (guid_equal(&vb.offers[i].type, &dc->guid))
-			return &vb.offers[i];
-	return NULL;
-}
-
 /* Reference-time microseconds from both devices started to both ready. */
 static double bringup_us(const char *disk, uint32_t latency, bool want_scsi, bool want_net)
 {
@@ -53,8 +43,8 @@ static double bringup_us(const char *disk, uint32_t latency, bool want_scsi, boo
 		exit(1);
 	}
 	t0 = hv_time(&hv);
-	if ((want_scsi && storvsc_start(&sc, &vb, find("storvsc"), &sp, &sop)) ||
-	    (want_net && netvsc_start(&nv, &vb, find("netvsc"), NULL, &nop)) ||
+	if ((want_scsi && storvsc_start(&sc, &vb, vmbus_find_class(&vb, "storvsc"), &sp, &sop)) ||
+	    (want_net && netvsc_start(&nv, &vb, vmbus_find_class(&vb, "netvsc"), NULL, &nop)) ||
 	    (want_scsi && vmbus_wait_op(&vb, &sop)) || (want_net && vmbus_wait_op(&vb, &nop))) {
 		fprintf(stderr, "bench_bringup: bring-up failed\n");
 		exit(1);
